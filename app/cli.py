@@ -1,0 +1,21 @@
+"""The `essaycoach` command line: a thin layer over the marking service."""
+
+from __future__ import annotations
+
+import click
+
+from . import __version__
+from .commands.evaluate import evaluate
+from .commands.mark import mark
+from .commands.rubric import rubric
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="essaycoach")
+def main() -> None:
+    """EssayCoach: feedback on practice essays against a rubric."""
+
+
+main.add_command(mark)
+main.add_command(rubric)
+main.add_command(evaluate)

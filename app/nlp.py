@@ -1,0 +1,166 @@
+"""The one spaCy pipeline: blank English tokenizer, canonical word forms in NORM, sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Iterable
+
+import numpy as np
+import spacy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from spacy.attrs import IS_SPACE, ORTH
+from spacy.language import Language
+from spacy.lookups import load_lookups
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+# British -> American endings, applied before lemma lookup so both spellings share one form.
+# Applied identically to rubric patterns and essays, so an odd rewrite ("devour" -> "devor") is harmless.
+_SPELLING_RULES = [
+    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=\w{3})our(s|ed|ing|ite|ites|able|ably)?$"), r"or\1"),
+    (re.compile(r"(?<=\w{3})tre(s)?$"), r"ter\1"),
+]
+
+FUZZY_MIN_LENGTH = 7  # shorter words are too easily confused with real words
+FUZZY_TWO_EDITS_LENGTH = 11  # long words may differ by two edits
+
+
+def _edits_allowed(word: str) -> int:
+    if len(word) >= FUZZY_TWO_EDITS_LENGTH:
+        return 2
+    if len(word) >= FUZZY_MIN_LENGTH:
+        return 1
+    return 0
+
+
+class Canonicaliser:
+    """Sets each lexeme's NORM to one canonical form: American spelling, lemma, misspelling corrected.
+
+    Work is done once per distinct word (lexeme), not per token, so the per-essay cost is small.
+    Fuzzy correction only ever maps an unknown long word onto a word some rubric uses (a term).
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        lookups = load_lookups("en", ["lemma_lookup", "lexeme_norm"])
+        self._lemmas = lookups.get_table("lemma_lookup")
+        self._norms = lookups.get_table("lexeme_norm")
+        self._known: set[str] = set(self._lemmas.values())
+        self._terms: set[str] = set()
+        self._terms_by_initial: dict[str, list[str]] = {}
+        self._base: dict[str, str] = {}
+        self._fuzzy: dict[str, str] = {}
+        self._done: set[int] = set()
+
+    # -- word forms ---------------------------------------------------------
+    def base_form(self, lower: str) -> str:
+        """Canonical form without fuzzy correction (cached per distinct word)."""
+        form = self._base.get(lower)
+        if form is None:
+            form = self._compute_base(lower)
+            self._base[lower] = form
+        return form
+
+    def _compute_base(self, word: str) -> str:
+        if not word[:1].isalpha():
+            return word
+        american = self._norms.get(word) or word
+        for pattern, repl in _SPELLING_RULES:
+            american = pattern.sub(repl, american)
+        lemma = self._lemmas.get(american) or self._lemmas.get(word)
+        if lemma:
+            return lemma
+        if american in self._known or word in self._lemmas:
+            return american
+        if len(american) > 4 and american.endswith("s") and not american.endswith(("ss", "us", "is", "'s")):
+            if american.endswith("ies"):
+                return american[:-3] + "y"
+            return american[:-1]
+        return american
+
+    def is_known(self, form: str) -> bool:
+        return form in self._known or form in self._lemmas or form in self._terms
+
+    def canonical(self, lower: str) -> str:
+        """Canonical form, with bounded fuzzy correction onto a rubric term."""
+        form = self.base_form(lower)
+        edits = _edits_allowed(form)
+        if not edits or not form.isalpha() or self.is_known(form):
+            return form
+        fixed = self._fuzzy.get(form)
+        if fixed is None:
+            fixed = self._correct(form, edits)
+            self._fuzzy[form] = fixed
+        return fixed
+
+    def _correct(self, form: str, edits: int) -> str:
+        candidates = [t for t in self._terms_by_initial.get(form[0], ()) if abs(len(t) - len(form)) <= edits]
+        if not candidates:
+            return form
+        best = process.extract(form, candidates, scorer=OSA.distance, score_cutoff=edits, limit=2)
+        if not best:
+            return form
+        # Two equally close terms: ambiguous, so leave the word alone.
+        if len(best) > 1 and best[0][1] == best[1][1]:
+            return form
+        return best[0][0]
+
+    # -- terms --------------------------------------------------------------
+    def add_terms(self, words: Iterable[str]) -> None:
+        """Register words used by a rubric; they become targets for fuzzy correction."""
+        new = {self.base_form(w.lower()) for w in words if w} - self._terms
+        new = {w for w in new if w.isalpha()}
+        if not new:
+            return
+        self._terms |= new
+        for term in new:
+            if len(term) >= FUZZY_MIN_LENGTH:
+                self._terms_by_initial.setdefault(term[0], []).append(term)
+        # Corrections made before these terms existed may now differ: recompute lazily.
+        self._fuzzy.clear()
+        self._done.clear()
+
+    # -- pipeline component -------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        orths = doc.to_array(ORTH)
+        for orth in set(orths.tolist()) - self._done:
+            lex = self.vocab[orth]
+            lex.norm_ = self.canonical(lex.lower_)
+            self._done.add(orth)
+        self._mark_paragraph_starts(doc)
+        return doc
+
+    @staticmethod
+    def _mark_paragraph_starts(doc: Doc) -> None:
+        # A line break ends a sentence even without a full stop (headings, lists, pasted paragraphs).
+        spaces = np.flatnonzero(doc.to_array(IS_SPACE))
+        for i in spaces.tolist():
+            if i + 1 < len(doc) and "\n" in doc[i].text:
+                doc[i + 1].is_sent_start = True
+
+
+@Language.factory("essaycoach_canonical")
+def make_canonicaliser(nlp: Language, name: str) -> Canonicaliser:
+    return Canonicaliser(nlp.vocab)
+
+
+def build_nlp() -> Language:
+    """Build a new pipeline (use get_nlp() for the shared one)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("essaycoach_canonical")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+@cache
+def get_nlp() -> Language:
+    """The process-wide pipeline, built on first use, never at import time."""
+    return build_nlp()
+
+
+def canonicaliser(nlp: Language) -> Canonicaliser:
+    return nlp.get_pipe("essaycoach_canonical")

@@ -1,0 +1,130 @@
+"""The marking service: one entry point, text + rubric -> result in the JSON contract, used by CLI, API and pages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from spacy.language import Language
+
+from . import __version__
+from .detect import CompiledRubric, Evidence, compile_rubric, detect
+from .feedback import build_feedback, concept_message
+from .nlp import get_nlp
+from .rubric import Rubric
+from .score import score
+
+MAX_WORDS = 20_000
+MAX_CHARS = 2_000_000
+
+
+class EssayError(ValueError):
+    """An essay the service will not mark; the message is shown to the user as it is."""
+
+
+class EmptyEssay(EssayError):
+    pass
+
+
+class EssayTooLong(EssayError):
+    pass
+
+
+@dataclass
+class Marker:
+    """A pipeline plus the rubrics compiled for it, so matchers are built once per rubric version."""
+
+    nlp: Language
+    _compiled: dict[tuple[str, int, int], tuple[Rubric, CompiledRubric]] = field(default_factory=dict)
+
+    def compiled(self, rubric: Rubric) -> CompiledRubric:
+        key = (rubric.id, rubric.version, id(rubric))
+        entry = self._compiled.get(key)
+        if entry is None:
+            entry = (rubric, compile_rubric(self.nlp, rubric))  # keep the rubric alive so id() stays unique
+            self._compiled[key] = entry
+        return entry[1]
+
+
+_default: Marker | None = None
+
+
+def default_marker() -> Marker:
+    global _default
+    if _default is None:
+        _default = Marker(get_nlp())
+    return _default
+
+
+def check_text(text: str) -> None:
+    if not text or not text.strip():
+        raise EmptyEssay("The essay is empty: paste or upload some text.")
+    if len(text) > MAX_CHARS:
+        raise EssayTooLong(f"The essay is {len(text):,} characters long; the limit is {MAX_CHARS:,}.")
+    words = len(text.split())
+    if words > MAX_WORDS:
+        raise EssayTooLong(f"The essay has {words:,} words; the limit is {MAX_WORDS:,}.")
+
+
+def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | None = None) -> dict[str, Any]:
+    """Mark one essay against a rubric and return the result object (see README: result format)."""
+    check_text(text)
+    marker = marker or default_marker()
+    compiled = marker.compiled(rubric)
+    doc = marker.nlp(text)
+    det = detect(doc, compiled)
+    sc = score(rubric, det)
+    fb = build_feedback(compiled, det, sc)
+    concepts = {c.id: c for c in rubric.concepts}
+    mis = {m.id: m for m in rubric.misconceptions}
+    return {
+        "source": source,
+        "rubric": {"id": rubric.id, "version": rubric.version, "title": rubric.title},
+        "question": rubric.questions[0],
+        "word_count": det.word_count,
+        "concepts": [
+            {
+                "id": m.id,
+                "label": concepts[m.id].label,
+                "found": m.found,
+                "developed": m.developed,
+                "precise": m.precise,
+                "weight": concepts[m.id].weight,
+                "why": concepts[m.id].why,
+                "message": concept_message(concepts[m.id], m.found, m.developed),
+                "evidence": _evidence(m.evidence),
+            }
+            for m in det.concepts
+        ],
+        "misconceptions": [
+            {"id": mid, "label": mis[mid].label, "message": mis[mid].correction, "evidence": _evidence(ev)}
+            for mid, ev in det.misconceptions.items()
+        ],
+        "skills": [
+            {
+                "id": s.id,
+                "label": compiled.skill_labels[s.id],
+                "found": s.found,
+                "count": s.count,
+                "message": compiled.skill_feedback[s.id]["found" if s.found else "missing"],
+                "evidence": _evidence(s.evidence),
+            }
+            for s in det.skills
+        ],
+        "coverage": round(sc.coverage, 3),
+        "development": round(sc.development, 3),
+        "skills_score": round(sc.skills, 3),
+        "key_elements": sc.elements,
+        "mark": sc.mark,
+        "min_mark": sc.min_mark,
+        "max_mark": sc.max_mark,
+        "level": sc.level,
+        "level_descriptor": sc.level_descriptor,
+        "flags": [asdict(f) for f in sc.flags],
+        "feedback": asdict(fb),
+        "engine": {"version": __version__},
+    }
+
+
+def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
+    return [asdict(e) for e in items]
