@@ -178,23 +178,6 @@ class Rubric(_Model):
     misconceptions: list[Misconception] = []
     skills: dict[SkillId, Skill] = {}
 
-    @model_validator(mode="after")
-    def _cross_checks(self) -> "Rubric":
-        _no_duplicates("concepts", [c.id for c in self.concepts])
-        _no_duplicates("misconceptions", [m.id for m in self.misconceptions])
-        if self.scoring.method == "levels" and self.scale.marks is None:
-            raise ValueError("scoring.method is levels but the scale has no marks and levels")
-        if self.scoring.method == "points":
-            if self.scale.points is None:
-                raise ValueError("scoring.method is points but the scale has no points")
-            if not self.scoring.rules:
-                raise ValueError("scoring.method is points but scoring.rules is empty")
-            lo, hi = self.scale.points
-            for rule in self.scoring.rules:
-                if not lo <= rule.points <= hi:
-                    raise ValueError(f"scoring rule gives {rule.points} points, outside the scale {list(self.scale.points)}")
-        return self
-
     @property
     def max_mark(self) -> int:
         return self.scale.marks[1] if self.scale.marks else self.scale.points[1]  # type: ignore[index]
@@ -208,14 +191,6 @@ class Rubric(_Model):
 
     def levels_sorted(self) -> list[Level]:
         return sorted(self.scale.levels, key=lambda lv: lv.level)
-
-
-def _no_duplicates(field: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for i, item in enumerate(ids):
-        if item in seen:
-            raise ValueError(f"{field}[{i}].id '{item}' is used twice: ids must be unique")
-        seen.add(item)
 
 
 # -- errors -------------------------------------------------------------------
@@ -317,29 +292,52 @@ def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
                 message = "required field is missing"
             problems.append(RubricProblem(_format_path(parts), _line_of(node, parts), message))
     if rubric is not None:
-        problems += _pattern_problems(rubric, node)
+        problems += _semantic_problems(rubric, node)
     if problems:
         raise RubricError(source, problems)
     assert rubric is not None
     return rubric
 
 
-def _pattern_problems(rubric: Rubric, node: yaml.Node) -> list[RubricProblem]:
-    """Empty detectors and token patterns spaCy's Matcher rejects."""
+def _semantic_problems(rubric: Rubric, node: yaml.Node) -> list[RubricProblem]:
+    """Checks across fields: unique ids, scoring vs scale, empty detectors, token patterns spaCy rejects."""
     from .detect import token_pattern_errors  # late import: detect needs spaCy, the schema does not
 
     problems: list[RubricProblem] = []
 
-    def check(block: Patterns, parts: tuple[Any, ...], need: bool = True) -> None:
-        if need and not block.has_patterns():
-            problems.append(RubricProblem(_format_path(parts), _line_of(node, parts), "no patterns: give phrases, variants, token_patterns or paraphrases"))
+    def problem(parts: tuple[Any, ...], message: str) -> None:
+        problems.append(RubricProblem(_format_path(parts), _line_of(node, parts), message))
+
+    for field in ("concepts", "misconceptions"):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(getattr(rubric, field)):
+            if item.id in seen:
+                problem((field, i, "id"), f"id '{item.id}' is already used by {field}[{seen[item.id]}]: ids must be unique")
+            seen.setdefault(item.id, i)
+    method = rubric.scoring.method
+    if method == "levels" and rubric.scale.marks is None:
+        problem(("scoring", "method"), "method is levels but the scale has points, not marks and levels")
+    if method == "points":
+        if rubric.scale.points is None:
+            problem(("scoring", "method"), "method is points but the scale has no points: give scale.points, e.g. [0, 3]")
+        elif not rubric.scoring.rules:
+            problem(("scoring", "rules"), "method is points but scoring.rules is empty: give rules like {points: 3, min_elements: 4}")
+        else:
+            lo, hi = rubric.scale.points
+            for i, rule in enumerate(rubric.scoring.rules):
+                if not lo <= rule.points <= hi:
+                    problem(("scoring", "rules", i, "points"), f"{rule.points} points is outside the scale {list(rubric.scale.points)}")
+
+    def check(block: Patterns, parts: tuple[Any, ...]) -> None:
+        if not block.has_patterns():
+            problem(parts, "no patterns: give phrases, variants, token_patterns or paraphrases")
         for i, pattern in enumerate(block.token_patterns):
             sub = parts + ("token_patterns", i)
             if not pattern:
-                problems.append(RubricProblem(_format_path(sub), _line_of(node, sub), "empty token pattern"))
+                problem(sub, "empty token pattern")
                 continue
             for message in token_pattern_errors(pattern):
-                problems.append(RubricProblem(_format_path(sub), _line_of(node, sub), f"invalid token pattern: {message}"))
+                problem(sub, f"invalid token pattern: {message}")
 
     for i, concept in enumerate(rubric.concepts):
         check(concept, ("concepts", i))

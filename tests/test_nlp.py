@@ -1,0 +1,76 @@
+"""The shared pipeline: canonical word forms, safe fuzzy correction, sentence boundaries, built once."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.nlp import build_nlp, canonicaliser, get_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    nlp = build_nlp()
+    canonicaliser(nlp).add_terms(["nomenklatura", "factionalism", "sovnarkom", "centralism", "centralist", "politburo", "commissar"])
+    return nlp
+
+
+def norms(nlp, text):
+    return [t.norm_ for t in nlp(text) if not t.is_space]
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("centralised", "centralized"),
+        ("Centralisation", "centralization"),
+        ("Factions", "faction"),
+        ("Soviets", "soviet"),
+        ("colour", "color"),
+        ("analysed", "analyzed"),
+        ("centre", "center"),
+        ("questioned", "question"),
+        ("bureaucracies", "bureaucracy"),
+    ],
+)
+def test_spelling_and_inflection_share_one_form(nlp, a, b):
+    assert norms(nlp, a) == norms(nlp, b)
+
+
+@pytest.mark.parametrize(
+    "misspelt, term",
+    [("nomenclatura", "nomenklatura"), ("Sovnarcom", "sovnarkom"), ("factionalisim", "factionalism"), ("commisars", "commissar"), ("Politbureo", "politburo")],
+)
+def test_misspellings_of_rubric_terms_are_corrected(nlp, misspelt, term):
+    assert norms(nlp, misspelt) == [term]
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "centralists",  # a rubric word of its own: must not become "centralism"
+        "nominated",  # a real English word near nothing
+        "factional",  # real word: known words are never "corrected"
+        "sovereign",
+        "soviet",  # too short for fuzzy matching
+    ],
+)
+def test_fuzzy_correction_leaves_real_words_alone(nlp, word):
+    assert norms(nlp, word)[0] not in {"centralism", "nomenklatura", "factionalism", "sovnarkom", "politburo", "commissar"}
+
+
+def test_new_terms_apply_to_words_seen_before():
+    nlp = build_nlp()
+    assert norms(nlp, "photosynthesys") != ["photosynthesis"]
+    canonicaliser(nlp).add_terms(["photosynthesis"])
+    assert norms(nlp, "photosynthesys") == ["photosynthesis"]
+
+
+def test_line_breaks_end_sentences(nlp):
+    doc = nlp("The Politburo\n\nA heading without a stop\nThen a sentence. And another.")
+    sents = [s.text.strip() for s in doc.sents if s.text.strip()]
+    assert sents == ["The Politburo", "A heading without a stop", "Then a sentence.", "And another."]
+
+
+def test_shared_pipeline_is_built_once():
+    assert get_nlp() is get_nlp()
+    assert get_nlp().pipe_names == ["essaycoach_canonical", "sentencizer"]
