@@ -8,15 +8,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterable, TypedDict
 
 import numpy as np
 import yaml
-from spacy.attrs import NORM
+from spacy.attrs import IDX, IS_DIGIT, IS_PUNCT, IS_SPACE, LENGTH, LIKE_NUM, LOWER, NORM, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.schemas import validate_token_pattern
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .nlp import canonicaliser
 from .rubric import SKILL_IDS, Concept, Paraphrase, Patterns, Rubric
@@ -26,8 +26,9 @@ WORDS_PER_CONCEPT_DEVELOPED = 6
 YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(TypedDict):
+    """Where something was found: the words, their character offsets, and their sentence."""
+
     text: str
     start: int
     end: int
@@ -100,6 +101,7 @@ class CompiledRubric:
     rubric: Rubric
     phrases: PhraseMatcher
     tokens: Matcher
+    token_anchors: np.ndarray | None  # words one of which every token pattern needs; None: run everywhere
     paraphrases: list[_CompiledParaphrase]
     paraphrase_words: np.ndarray
     skill_min: dict[str, int]
@@ -157,6 +159,25 @@ def _canonical_pattern(nlp: Language, pattern: list[dict[str, Any]]) -> list[dic
     return out
 
 
+_LITERAL_ATTRS = ("LOWER", "NORM", "LEMMA", "ORTH", "TEXT")
+
+
+def _required_words(pattern: list[dict[str, Any]]) -> list[str] | None:
+    """Words one of which must appear for the pattern to match (from its first required literal token)."""
+    for spec in pattern:
+        op = str(spec.get("OP", ""))
+        optional = op in ("?", "*", "!") or op.startswith(("{0", "{,"))
+        if optional:
+            continue
+        for attr in _LITERAL_ATTRS:
+            value = spec.get(attr)
+            if isinstance(value, str):
+                return [value]
+            if isinstance(value, dict) and set(value) == {"IN"}:
+                return [str(v) for v in value["IN"]]
+    return None
+
+
 def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
     canon = canonicaliser(nlp)
     canon.add_terms(_words_of(rubric))
@@ -164,6 +185,7 @@ def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
     tokens = Matcher(nlp.vocab, validate=True)
     paraphrases: list[_CompiledParaphrase] = []
     para_words: set[int] = set()
+    anchors: set[int] | None = set()
 
     def word_hash(word: str) -> int:
         return nlp.vocab.strings.add(canon.canonical(word.lower()))
@@ -174,8 +196,15 @@ def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
             phrases.add(key, list(nlp.pipe(texts)))
         if p.exclude:
             phrases.add("exclude|" + key, list(nlp.pipe([v for e in p.exclude for v in _phrase_variants(e)])))
+        nonlocal anchors
         if p.token_patterns:
             tokens.add(key, [_canonical_pattern(nlp, tp) for tp in p.token_patterns])
+            for tp in p.token_patterns:
+                words = _required_words(tp)
+                if words is None or anchors is None:
+                    anchors = None
+                else:  # both the written and the canonical form, checked against LOWER and NORM
+                    anchors.update(nlp.vocab.strings.add(f) for w in words for f in (w.lower(), canon.base_form(w.lower())))
         for para in p.paraphrases:
             groups = tuple(frozenset(word_hash(w) for w in g) for g in para.all)
             unless = frozenset(word_hash(w) for w in para.unless)
@@ -211,8 +240,8 @@ def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
             words += conf.terms or _question_terms(rubric)
         if words:
             phrases.add("skill|" + sid, list(nlp.pipe(words)))
-    tokens.add("skill|evidence", [[{"TEXT": {"REGEX": YEAR.pattern}}], [{"LIKE_NUM": True}, {"LOWER": {"IN": ["%", "percent", "per"]}}]])
-    return CompiledRubric(rubric, phrases, tokens, paraphrases, np.array(sorted(para_words), dtype=np.uint64), skill_min, labels, feedback)
+    anchor_array = None if anchors is None else np.array(sorted(anchors), dtype=np.uint64)
+    return CompiledRubric(rubric, phrases, tokens, anchor_array, paraphrases, np.array(sorted(para_words), dtype=np.uint64), skill_min, labels, feedback)
 
 
 _STOP = {"what", "which", "extent", "years", "hands", "there", "their", "would", "could", "explain", "assess", "how", "far", "the", "and", "was", "were", "this", "that", "with", "from", "into", "in", "of", "to", "a", "an", "far", "why", "did", "does"}
@@ -224,88 +253,133 @@ def _question_terms(rubric: Rubric) -> list[str]:
 
 
 # -- detecting ----------------------------------------------------------------
-def detect(doc: Doc, compiled: CompiledRubric) -> Detection:
-    """Find every concept, misconception and skill of the rubric in one processed essay."""
-    strings = doc.vocab.strings
-    sents = [s for s in doc.sents if not s.text.isspace()]
-    starts = [s.start for s in sents]
+class _Layout:
+    """Token and sentence offsets as arrays, so evidence needs no per-token Python objects."""
 
-    def sent_index(i: int) -> int:
-        return max(bisect.bisect_right(starts, i) - 1, 0)
+    def __init__(self, doc: Doc, text: str | None) -> None:
+        self.text = doc.text if text is None else text  # Doc.text re-joins every token: avoid it
+        arr = doc.to_array([IDX, LENGTH, IS_PUNCT, IS_SPACE, SENT_START]).astype(np.int64)
+        self.tok_start = arr[:, 0]
+        self.tok_end = arr[:, 0] + arr[:, 1]
+        is_word = (arr[:, 2] == 0) & (arr[:, 3] == 0)
+        bounds = np.flatnonzero(arr[:, 4] == 1).tolist() if len(doc) else []
+        if len(doc) and (not bounds or bounds[0] != 0):
+            bounds = [0, *bounds]
+        words_before = np.concatenate([[0], np.cumsum(is_word)])
+        self.sents: list[tuple[int, int]] = []
+        self.sent_words: list[int] = []
+        for a, b in zip(bounds, [*bounds[1:], len(doc)]):
+            words = int(words_before[b] - words_before[a])
+            if words:  # whitespace-only and punctuation-only "sentences" are not sentences
+                self.sents.append((a, b))
+                self.sent_words.append(words)
+        self.starts = [a for a, _ in self.sents]
+        self.word_count = int(words_before[-1])
+
+    def sent_index(self, i: int) -> int:
+        return max(bisect.bisect_right(self.starts, i) - 1, 0)
+
+    def chars(self, start: int, end: int) -> tuple[int, int]:
+        return int(self.tok_start[start]), int(self.tok_end[end - 1])
+
+    def sentence_text(self, si: int) -> str:
+        a, b = self.sents[si]
+        s, e = self.chars(a, b)
+        return self.text[s:e].strip()
+
+    def evidence(self, spans: list[tuple[int, int]]) -> list[Evidence]:
+        out: list[Evidence] = []
+        for s, e in spans:
+            cs, ce = self.chars(s, e)
+            out.append({"text": self.text[cs:ce], "start": cs, "end": ce, "sentence": self.sentence_text(self.sent_index(s)) if self.sents else ""})
+        return out
+
+
+def detect(doc: Doc, compiled: CompiledRubric, text: str | None = None) -> Detection:
+    """Find every concept, misconception and skill of the rubric in one processed essay.
+
+    `text` is the string the doc was made from, if the caller has it (saves rebuilding it).
+    """
+    strings = doc.vocab.strings
+    lay = _Layout(doc, text)
+    sent_index = lay.sent_index
+    n_sents = len(lay.sents)
 
     hits: dict[str, list[tuple[int, int]]] = {}
-    for match_id, start, end in [*compiled.phrases(doc), *compiled.tokens(doc)]:
+    for match_id, start, end in [*compiled.phrases(doc), *_token_matches(doc, compiled, lay)]:
         hits.setdefault(strings[match_id], []).append((start, end))
-    for key, start, end in _paraphrase_hits(doc, compiled, sents, starts):
+    for key, start, end in _paraphrase_hits(doc, compiled, lay):
         hits.setdefault(key, []).append((start, end))
+    if compiled.rubric.skill("evidence").enabled:
+        hits.setdefault("skill|evidence", []).extend(_numbers(doc, lay))
 
     def spans(key: str) -> list[tuple[int, int]]:
-        found = hits.get(key, [])
-        excluded = hits.get("exclude|" + key, [])
-        kept = [(s, e) for s, e in found if not any(s < xe and xs < e for xs, xe in excluded)]
-        # Drop spans inside a longer span of the same key; keep order of appearance.
-        kept = sorted(set(kept))
-        return [(s, e) for s, e in kept if not any((os_ <= s and e <= oe) and (os_, oe) != (s, e) for os_, oe in kept)]
-
-    def evidence(span_list: list[tuple[int, int]]) -> list[Evidence]:
-        out = []
-        for s, e in span_list:
-            span = doc[s:e]
-            sent = sents[sent_index(s)] if sents else span
-            out.append(Evidence(span.text, span.start_char, span.end_char, sent.text.strip()))
-        return out
+        found = hits.get(key)
+        if not found:
+            return []
+        excluded = hits.get("exclude|" + key)
+        if excluded:
+            found = [(s, e) for s, e in found if not any(s < xe and xs < e for xs, xe in excluded)]
+        # Drop spans inside a longer span of the same key: sorted by start, longest first, one sweep.
+        kept, reach = [], -1
+        for s, e in sorted(set(found), key=lambda se: (se[0], -se[1])):
+            if e > reach:
+                kept.append((s, e))
+                reach = e
+        return kept
 
     rubric = compiled.rubric
     concept_spans = {c.id: spans("concept|" + c.id) for c in rubric.concepts}
     skill_spans = {sid: spans("skill|" + sid) for sid in SKILL_IDS if rubric.skill(sid).enabled}
 
     # Per sentence: how many concepts it names, and whether it explains or judges.
-    concepts_in_sentence = [0] * len(sents)
+    concepts_in_sentence = [0] * n_sents
     for spl in concept_spans.values():
         for si in {sent_index(s) for s, _ in spl}:
             concepts_in_sentence[si] += 1
-    arguing = [False] * len(sents)
+    arguing = [False] * n_sents
     for sid in ("explanation", "judgement"):
         for s, _ in skill_spans.get(sid, []):
             arguing[sent_index(s)] = True
-    sent_words = [sum(1 for t in s if not (t.is_punct or t.is_space)) for s in sents]
+    sent_words = lay.sent_words
 
     def develops(si: int) -> bool:
         not_a_list = sent_words[si] >= WORDS_PER_CONCEPT_DEVELOPED * max(concepts_in_sentence[si], 1)
-        return not_a_list and (arguing[si] or (si + 1 < len(sents) and arguing[si + 1] and concepts_in_sentence[si + 1] <= 1))
+        return not_a_list and (arguing[si] or (si + 1 < n_sents and arguing[si + 1] and concepts_in_sentence[si + 1] <= 1))
 
     concepts = []
     for c in rubric.concepts:
         spl = concept_spans[c.id]
         sis = {sent_index(s) for s, _ in spl}
-        concepts.append(ConceptMatch(c.id, bool(spl), any(develops(si) for si in sis), _precise(c, spl, spans, sent_index), evidence(spl)))
+        concepts.append(ConceptMatch(c.id, bool(spl), any(develops(si) for si in sis), _precise(c, spl, spans, sent_index), lay.evidence(spl)))
 
-    misconceptions = {m.id: evidence(spl) for m in rubric.misconceptions if (spl := spans("misconception|" + m.id))}
+    misconceptions = {m.id: lay.evidence(spl) for m in rubric.misconceptions if (spl := spans("misconception|" + m.id))}
 
     relevant = set()
     for spl in [*concept_spans.values(), skill_spans.get("focus", [])]:
         relevant.update(sent_index(s) for s, _ in spl)
-    relevance = len(relevant) / len(sents) if sents else 0.0
+    relevance = len(relevant) / n_sents if n_sents else 0.0
 
     skills = []
     for sid in SKILL_IDS:
         if sid not in skill_spans:
             continue
         spl = skill_spans[sid]
-        count = len({doc[s:e].text.lower() for s, e in spl}) if sid == "evidence" else len(spl)
+        count = len({lay.text[slice(*lay.chars(s, e))].lower() for s, e in spl}) if sid == "evidence" else len(spl)
         if sid == "focus":
-            found = _focused(doc, spl, relevance, compiled.skill_min[sid])
+            found = _focused(lay, spl, relevance, compiled.skill_min[sid])
         else:
             found = count >= compiled.skill_min[sid]
-        skills.append(SkillMatch(sid, found, count, evidence(spl)))
+        skills.append(SkillMatch(sid, found, count, lay.evidence(spl)))
 
-    scores = [concepts_in_sentence[i] * 2 + (2 if arguing[i] else 0) + min(sent_words[i], 40) / 40 for i in range(len(sents))]
+    scores = [concepts_in_sentence[i] * 2 + (2 if arguing[i] else 0) + min(sent_words[i], 40) / 40 for i in range(n_sents)]
     best = None
-    if sents and max(scores) >= 3:
-        b = sents[int(np.argmax(scores))]
-        best = Evidence(b.text.strip(), b.start_char, b.end_char, b.text.strip())
-    word_count = sum(sent_words) if sents else 0
-    return Detection(word_count, len(sents), concepts, misconceptions, skills, relevance, best, scores)
+    if scores and max(scores) >= 3:
+        bi = int(np.argmax(scores))
+        text = lay.sentence_text(bi)
+        s, e = lay.chars(*lay.sents[bi])
+        best = {"text": text, "start": s, "end": e, "sentence": text}
+    return Detection(lay.word_count, n_sents, concepts, misconceptions, skills, relevance, best, scores)
 
 
 def _precise(concept: Concept, spl: list[tuple[int, int]], spans: Any, sent_index: Any) -> bool | None:
@@ -315,21 +389,57 @@ def _precise(concept: Concept, spl: list[tuple[int, int]], spans: Any, sent_inde
     return any(sent_index(s) in near for s, _ in spans("precision|" + concept.id))
 
 
-def _focused(doc: Doc, spl: list[tuple[int, int]], relevance: float, min_count: int) -> bool:
+def _focused(lay: _Layout, spl: list[tuple[int, int]], relevance: float, min_count: int) -> bool:
     """On the question: enough sentences touch it, and the opening or the ending uses its words."""
     if not spl or relevance < 0.4:
         return False
-    text = doc.text.strip()
-    paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    first_end = len(paras[0]) if len(paras) > 1 else min(len(text), 600)
-    last_start = len(text) - (len(paras[-1]) if len(paras) > 1 else min(len(text), 600))
-    offset = len(doc.text) - len(doc.text.lstrip())
-    ends = sum(1 for s, _ in spl if doc[s].idx - offset < first_end or doc[s].idx - offset >= last_start)
+    text = lay.text
+    body = text.strip()
+    offset = len(text) - len(text.lstrip())
+    paras = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
+    first_end = offset + (len(paras[0]) if len(paras) > 1 else min(len(body), 600))
+    last_start = offset + len(body) - (len(paras[-1]) if len(paras) > 1 else min(len(body), 600))
+    ends = sum(1 for s, _ in spl if lay.tok_start[s] < first_end or lay.tok_start[s] >= last_start)
     return ends >= max(min_count, 1)
 
 
-def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, sents: list[Span], starts: list[int]) -> list[tuple[str, int, int]]:
-    if not compiled.paraphrases or not len(doc):
+def _token_matches(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[tuple[int, int, int]]:
+    """Run the token Matcher only over sentences holding a word some pattern needs.
+
+    The Matcher visits every token in Python; most sentences can be ruled out with one array lookup.
+    """
+    if not len(compiled.tokens) or not lay.sents:
+        return []
+    if compiled.token_anchors is None:
+        return list(compiled.tokens(doc))
+    arr = doc.to_array([LOWER, NORM])
+    hit = np.isin(arr[:, 0], compiled.token_anchors) | np.isin(arr[:, 1], compiled.token_anchors)
+    candidates = sorted({lay.sent_index(i) for i in np.flatnonzero(hit).tolist()})
+    out = []
+    for si in candidates:
+        a, b = lay.sents[si]
+        out.extend((m, s + a, e + a) for m, s, e in compiled.tokens(doc[a:b]))
+    return out
+
+
+_PERCENT = {"%", "percent", "per"}
+
+
+def _numbers(doc: Doc, lay: _Layout) -> list[tuple[int, int]]:
+    """Years (1500-2099, also '1920s') and percentages, as precise evidence."""
+    arr = doc.to_array([LIKE_NUM, IS_DIGIT])
+    out = []
+    for i in np.flatnonzero(arr[:, 0] | arr[:, 1]).tolist():
+        word = lay.text[slice(*lay.chars(i, i + 1))]
+        if YEAR.match(word):
+            out.append((i, i + 1))
+        elif i + 1 < len(doc) and lay.text[slice(*lay.chars(i + 1, i + 2))].lower() in _PERCENT:
+            out.append((i, i + 2))
+    return out
+
+
+def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[tuple[str, int, int]]:
+    if not compiled.paraphrases or not lay.sents:
         return []
     norms = doc.to_array(NORM)
     positions = np.flatnonzero(np.isin(norms, compiled.paraphrase_words))
@@ -338,17 +448,18 @@ def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, sents: list[Span], star
     by_word: dict[int, list[int]] = {}
     for i in positions.tolist():
         by_word.setdefault(int(norms[i]), []).append(i)
+    sentence_words: dict[int, set[int]] = {}
     out = []
     for para in compiled.paraphrases:
         group_pos = [sorted(i for w in g for i in by_word.get(w, ())) for g in para.groups]
         if not all(group_pos):
             continue
         for anchor in group_pos[0]:
-            si = max(bisect.bisect_right(starts, anchor) - 1, 0)
-            sent = sents[si] if sents else doc[:]
+            si = lay.sent_index(anchor)
+            a, b = lay.sents[si]
             chosen = [anchor]
             for others in group_pos[1:]:
-                near = [i for i in others if sent.start <= i < sent.end and abs(i - anchor) <= para.window and i not in chosen]
+                near = [i for i in others if a <= i < b and abs(i - anchor) <= para.window and i not in chosen]
                 if not near:
                     break
                 chosen.append(min(near, key=lambda i: abs(i - anchor)))
@@ -356,7 +467,10 @@ def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, sents: list[Span], star
                 lo, hi = min(chosen), max(chosen)
                 if hi - lo > para.window:
                     continue
-                if para.unless and any(int(norms[i]) in para.unless for i in range(sent.start, sent.end)):
-                    continue
+                if para.unless:
+                    if si not in sentence_words:
+                        sentence_words[si] = set(norms[a:b].tolist())
+                    if para.unless & sentence_words[si]:
+                        continue
                 out.append((para.key, lo, hi + 1))
     return out

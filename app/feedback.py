@@ -36,7 +36,7 @@ def build_feedback(compiled: CompiledRubric, det: Detection, sc: Score) -> Feedb
 
     strengths: list[str] = []
     if det.best_sentence and not flags:
-        strengths.append(f'Your strongest sentence: "{_clip(det.best_sentence.text)}"')
+        strengths.append(f'Your strongest sentence: "{_clip(det.best_sentence["text"])}"')
     developed = [concepts[m.id].label for m in by_weight if m.developed]
     if developed:
         strengths.append(f"You explain, not just name: {_join(developed[:5])}.")

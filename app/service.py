@@ -72,7 +72,7 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
     marker = marker or default_marker()
     compiled = marker.compiled(rubric)
     doc = marker.nlp(text)
-    det = detect(doc, compiled)
+    det = detect(doc, compiled, text)
     sc = score(rubric, det)
     fb = build_feedback(compiled, det, sc)
     concepts = {c.id: c for c in rubric.concepts}
@@ -127,4 +127,4 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
 
 
 def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
-    return [asdict(e) for e in items]
+    return [dict(e) for e in items]

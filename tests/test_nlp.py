@@ -65,6 +65,18 @@ def test_new_terms_apply_to_words_seen_before():
     assert norms(nlp, "photosynthesys") == ["photosynthesis"]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ('He said "Go." Then he left.', ['He said "Go."', "Then he left."]),
+        ("It was 1923 (under Lenin). Then 1929...", ["It was 1923 (under Lenin).", "Then 1929..."]),
+    ],
+)
+def test_sentence_boundaries(nlp, text, expected):
+    assert [s.text.strip() for s in nlp(text).sents] == expected
+
+
 def test_line_breaks_end_sentences(nlp):
     doc = nlp("The Politburo\n\nA heading without a stop\nThen a sentence. And another.")
     sents = [s.text.strip() for s in doc.sents if s.text.strip()]
@@ -73,4 +85,4 @@ def test_line_breaks_end_sentences(nlp):
 
 def test_shared_pipeline_is_built_once():
     assert get_nlp() is get_nlp()
-    assert get_nlp().pipe_names == ["essaycoach_canonical", "sentencizer"]
+    assert get_nlp().pipe_names == ["essaycoach_canonical", "essaycoach_sentences"]
