@@ -123,6 +123,14 @@ def _words_of(rubric: Rubric) -> Iterable[str]:
             for group in para.all:
                 yield from group
             yield from para.unless
+        for pattern in p.token_patterns:
+            for spec in pattern:
+                for attr in _LITERAL_ATTRS:
+                    value = spec.get(attr)
+                    if isinstance(value, str):
+                        yield value
+                    elif isinstance(value, dict):
+                        yield from (v for v in value.get("IN", []) if isinstance(v, str))
 
     for c in rubric.concepts:
         yield from block(c)

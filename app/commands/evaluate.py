@@ -1,9 +1,88 @@
-"""essaycoach evaluate (placeholder until implemented)."""
+"""essaycoach evaluate: compare a rubric's marks with human marks on a CSV/TSV of marked essays."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from ..evaluate import DataError, build_report, format_report, mark_essays, parse_where, read_dataset
+from ..rubric import RubricError, RubricNotFound, load_rubric, resolve_rubric
+
+EXIT_INVALID = 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INVALID)
+
 
 @click.command()
-def evaluate() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.option("--rubric", "-r", "rubric_name", required=True, metavar="RUBRIC", help="Rubric id or path to a rubric YAML file.")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--text-col", metavar="COL", help="Column with the essay text [default: first of text, essay, EssayText, answer].")
+@click.option("--score-col", metavar="COL", help="Column with the human mark [default: first of mark, score, Score, human_mark].")
+@click.option("--id-col", metavar="COL", help="Column with the essay id [default: id/Id, else the row number].")
+@click.option("--where", "where", multiple=True, metavar="COL=VALUE", help="Keep only rows where COL equals VALUE; repeatable (same column: any value; different columns: all).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Evaluate only the first N essays (after --where).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, metavar="N", help="How many of the most mis-scored essays to list.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Mark in N processes.")
+def evaluate(
+    rubric_name: str,
+    data: Path,
+    text_col: str | None,
+    score_col: str | None,
+    id_col: str | None,
+    where: tuple[str, ...],
+    limit: int | None,
+    fmt: str,
+    out: Path | None,
+    top: int,
+    jobs: int,
+) -> None:
+    """Mark every essay in DATA (CSV or TSV with human marks) and report agreement with the humans.
+
+    Reports quadratic weighted kappa, exact and adjacent agreement, standardised mean difference,
+    Pearson r, the confusion matrix and the most mis-scored essays. Optional 0/1 columns named
+    concept:<id> give precision, recall and F1 for each concept. Exit code 2 on unusable input.
+    """
+    try:
+        rubric = load_rubric(resolve_rubric(rubric_name))
+    except RubricNotFound as exc:
+        _fail(str(exc))
+    except RubricError as exc:
+        click.echo(exc.format(), err=True)
+        _fail(f"{exc.source}: the rubric is not valid")
+    try:
+        dataset = read_dataset(
+            data,
+            scale=(rubric.min_mark, rubric.max_mark),
+            concept_ids=[c.id for c in rubric.concepts],
+            text_col=text_col,
+            score_col=score_col,
+            id_col=id_col,
+            where=parse_where(where),
+            limit=limit,
+        )
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(dataset.essays), label="Marking", file=sys.stderr) as bar:
+                predictions = mark_essays(dataset.essays, rubric, jobs=jobs, progress=bar.update)
+        else:
+            predictions = mark_essays(dataset.essays, rubric, jobs=jobs)
+        report = build_report(dataset, predictions, rubric, top=top)
+    except DataError as exc:
+        _fail(str(exc))
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else format_report(report)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{out}: cannot write the report: {exc.strerror}")
+    click.echo(f"report written to {out}", err=True)
