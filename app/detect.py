@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import copy
 import re
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import yaml
 from spacy.attrs import IDX, IS_DIGIT, IS_PUNCT, IS_SPACE, LENGTH, LIKE_NUM, LOWER, NORM, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.schemas import validate_token_pattern
 from spacy.tokens import Doc
 
@@ -94,14 +94,27 @@ class _CompiledParaphrase:
     unless: frozenset[int]
 
 
+@dataclass(frozen=True)
+class _TokenGroup:
+    """One rubric item's token patterns in their own Matcher, run only where one of them could match."""
+
+    matcher: Matcher
+    # per pattern: sets of words a sentence must hold one of each of; () = can match anywhere
+    required: tuple[tuple[frozenset[int], ...], ...]
+
+    def could_match(self, words: set[int]) -> bool:
+        return any(all(words & req for req in alternative) for alternative in self.required)
+
+
 @dataclass
 class CompiledRubric:
     """A rubric's patterns compiled into matchers, once per rubric version per process."""
 
     rubric: Rubric
     phrases: PhraseMatcher
-    tokens: Matcher
-    token_anchors: np.ndarray | None  # words one of which every token pattern needs; None: run everywhere
+    tokens: list[_TokenGroup]  # one per rubric item with token patterns
+    token_anchors: np.ndarray  # every required word of every pattern, for one array lookup per essay
+    token_index: dict[int, list[int]]  # word -> groups with a pattern whose first required set has it
     paraphrases: list[_CompiledParaphrase]
     paraphrase_words: np.ndarray
     skill_min: dict[str, int]
@@ -117,7 +130,8 @@ def builtin_skills() -> dict[str, dict[str, Any]]:
 
 def _words_of(rubric: Rubric) -> Iterable[str]:
     def block(p: Patterns) -> Iterable[str]:
-        for phrase in [*p.phrases, *p.variants, *p.exclude]:
+        # Variants are misspellings: they must never become targets that other misspellings snap to.
+        for phrase in [*p.phrases, *p.exclude]:
             yield from re.findall(r"[^\W\d_]+", phrase)
         for para in p.paraphrases:
             for group in para.all:
@@ -125,7 +139,9 @@ def _words_of(rubric: Rubric) -> Iterable[str]:
             yield from para.unless
         for pattern in p.token_patterns:
             for spec in pattern:
-                for attr in _LITERAL_ATTRS:
+                # LEMMA/NORM values are canonical forms, so misspellings should reach them; LOWER/TEXT/ORTH
+                # ask for the word exactly as written, so they are not fuzzy-correction targets.
+                for attr in ("LEMMA", "NORM"):
                     value = spec.get(attr)
                     if isinstance(value, str):
                         yield value
@@ -170,30 +186,29 @@ def _canonical_pattern(nlp: Language, pattern: list[dict[str, Any]]) -> list[dic
 _LITERAL_ATTRS = ("LOWER", "NORM", "LEMMA", "ORTH", "TEXT")
 
 
-def _required_words(pattern: list[dict[str, Any]]) -> list[str] | None:
-    """Words one of which must appear for the pattern to match (from its first required literal token)."""
+def _required_words(pattern: list[dict[str, Any]]) -> list[list[str]]:
+    """For each token the pattern cannot skip and that names literal words: those words."""
+    out = []
     for spec in pattern:
         op = str(spec.get("OP", ""))
-        optional = op in ("?", "*", "!") or op.startswith(("{0", "{,"))
-        if optional:
+        if op in ("?", "*", "!") or op.startswith(("{0", "{,")):
             continue
         for attr in _LITERAL_ATTRS:
             value = spec.get(attr)
-            if isinstance(value, str):
-                return [value]
-            if isinstance(value, dict) and set(value) == {"IN"}:
-                return [str(v) for v in value["IN"]]
-    return None
+            values = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and set(value) == {"IN"} else None
+            if values:
+                out.append([str(v) for v in values])
+                break
+    return out
 
 
 def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
     canon = canonicaliser(nlp)
     canon.add_terms(_words_of(rubric))
     phrases = PhraseMatcher(nlp.vocab, attr="NORM")
-    tokens = Matcher(nlp.vocab, validate=True)
+    tokens: list[_TokenGroup] = []
     paraphrases: list[_CompiledParaphrase] = []
     para_words: set[int] = set()
-    anchors: set[int] | None = set()
 
     def word_hash(word: str) -> int:
         return nlp.vocab.strings.add(canon.canonical(word.lower()))
@@ -204,15 +219,21 @@ def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
             phrases.add(key, list(nlp.pipe(texts)))
         if p.exclude:
             phrases.add("exclude|" + key, list(nlp.pipe([v for e in p.exclude for v in _phrase_variants(e)])))
-        nonlocal anchors
         if p.token_patterns:
-            tokens.add(key, [_canonical_pattern(nlp, tp) for tp in p.token_patterns])
-            for tp in p.token_patterns:
-                words = _required_words(tp)
-                if words is None or anchors is None:
-                    anchors = None
-                else:  # both the written and the canonical form, checked against LOWER and NORM
-                    anchors.update(nlp.vocab.strings.add(f) for w in words for f in (w.lower(), canon.base_form(w.lower())))
+            matcher = Matcher(nlp.vocab, validate=True)
+            matcher.add(key, [_canonical_pattern(nlp, tp) for tp in p.token_patterns])
+            # each required word in its written and its canonical form; detect checks LOWER and NORM
+            # A set holding a stop word or punctuation ("in", "was", ",") is in nearly every sentence:
+            # no use as a filter, and it would make every sentence a candidate.
+            required = tuple(
+                tuple(
+                    frozenset(nlp.vocab.strings.add(f) for w in words for f in (w.lower(), canon.base_form(w.lower())))
+                    for words in _required_words(tp)
+                    if not any(w.lower() in STOP_WORDS or not w.isalnum() for w in words)
+                )
+                for tp in p.token_patterns
+            )
+            tokens.append(_TokenGroup(matcher, required))
         for para in p.paraphrases:
             groups = tuple(frozenset(word_hash(w) for w in g) for g in para.all)
             unless = frozenset(word_hash(w) for w in para.unless)
@@ -248,8 +269,13 @@ def compile_rubric(nlp: Language, rubric: Rubric) -> CompiledRubric:
             words += conf.terms or _question_terms(rubric)
         if words:
             phrases.add("skill|" + sid, list(nlp.pipe(words)))
-    anchor_array = None if anchors is None else np.array(sorted(anchors), dtype=np.uint64)
-    return CompiledRubric(rubric, phrases, tokens, anchor_array, paraphrases, np.array(sorted(para_words), dtype=np.uint64), skill_min, labels, feedback)
+    all_anchors = sorted({a for g in tokens for alt in g.required for words in alt for a in words})
+    token_index: dict[int, list[int]] = {}
+    for i, g in enumerate(tokens):
+        for alt in g.required:
+            for word in alt[0] if alt else ():
+                token_index.setdefault(word, []).append(i)
+    return CompiledRubric(rubric, phrases, tokens, np.array(all_anchors, dtype=np.uint64), token_index, paraphrases, np.array(sorted(para_words), dtype=np.uint64), skill_min, labels, feedback)
 
 
 _STOP = {"what", "which", "extent", "years", "hands", "there", "their", "would", "could", "explain", "assess", "how", "far", "the", "and", "was", "were", "this", "that", "with", "from", "into", "in", "of", "to", "a", "an", "far", "why", "did", "does"}
@@ -283,9 +309,16 @@ class _Layout:
                 self.sent_words.append(words)
         self.starts = [a for a, _ in self.sents]
         self.word_count = int(words_before[-1])
+        # token -> sentence, for the many lookups below (tokens between sentences map to the one before)
+        if self.sents:
+            marks = np.zeros(len(doc), dtype=np.int64)
+            marks[self.starts[1:]] = 1
+            self._sent_of: list[int] = np.cumsum(marks).tolist()
+        else:
+            self._sent_of = [0] * len(doc)
 
     def sent_index(self, i: int) -> int:
-        return max(bisect.bisect_right(self.starts, i) - 1, 0)
+        return self._sent_of[i]
 
     def chars(self, start: int, end: int) -> tuple[int, int]:
         return int(self.tok_start[start]), int(self.tok_end[end - 1])
@@ -328,12 +361,13 @@ def detect(doc: Doc, compiled: CompiledRubric, text: str | None = None) -> Detec
         excluded = hits.get("exclude|" + key)
         if excluded:
             found = [(s, e) for s, e in found if not any(s < xe and xs < e for xs, xe in excluded)]
-        # Drop spans inside a longer span of the same key: sorted by start, longest first, one sweep.
-        kept, reach = [], -1
-        for s, e in sorted(set(found), key=lambda se: (se[0], -se[1])):
-            if e > reach:
+        # Merge overlapping spans of the same key (one quote, not several overlapping ones), in one sweep.
+        kept: list[tuple[int, int]] = []
+        for s, e in sorted(set(found)):
+            if kept and s < kept[-1][1]:
+                kept[-1] = (kept[-1][0], max(e, kept[-1][1]))
+            else:
                 kept.append((s, e))
-                reach = e
         return kept
 
     rubric = compiled.rubric
@@ -412,21 +446,29 @@ def _focused(lay: _Layout, spl: list[tuple[int, int]], relevance: float, min_cou
 
 
 def _token_matches(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[tuple[int, int, int]]:
-    """Run the token Matcher only over sentences holding a word some pattern needs.
+    """Run each item's token patterns only over sentences holding every word one of them requires.
 
-    The Matcher visits every token in Python; most sentences can be ruled out with one array lookup.
+    The Matcher visits every token in Python; one array lookup rules most sentences out.
     """
-    if not len(compiled.tokens) or not lay.sents:
+    if not compiled.tokens or not lay.sents:
         return []
-    if compiled.token_anchors is None:
-        return list(compiled.tokens(doc))
     arr = doc.to_array([LOWER, NORM])
     hit = np.isin(arr[:, 0], compiled.token_anchors) | np.isin(arr[:, 1], compiled.token_anchors)
-    candidates = sorted({lay.sent_index(i) for i in np.flatnonzero(hit).tolist()})
+    present: dict[int, set[int]] = {}  # sentence -> required words it holds
+    for i in np.flatnonzero(hit).tolist():
+        present.setdefault(lay.sent_index(i), set()).update((int(arr[i, 0]), int(arr[i, 1])))
+    groups, index = compiled.tokens, compiled.token_index
+    everywhere = [g for g, group in enumerate(groups) if not all(group.required)]  # a pattern needing no word
     out = []
-    for si in candidates:
-        a, b = lay.sents[si]
-        out.extend((m, s + a, e + a) for m, s, e in compiled.tokens(doc[a:b]))
+    for si in range(len(lay.sents)):
+        words = present.get(si, set())
+        chosen = [g for g in sorted({g for w in words for g in index.get(w, ())}) if groups[g].could_match(words)]
+        chosen += [g for g in everywhere if g not in chosen]
+        if chosen:
+            a, b = lay.sents[si]
+            span = doc[a:b]
+            for g in chosen:
+                out.extend((m, s + a, e + a) for m, s, e in groups[g].matcher(span))
     return out
 
 
@@ -454,14 +496,15 @@ def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[t
     if not len(positions):
         return []
     by_word: dict[int, list[int]] = {}
-    for i in positions.tolist():
-        by_word.setdefault(int(norms[i]), []).append(i)
+    for i, w in zip(positions.tolist(), norms[positions].tolist()):
+        by_word.setdefault(w, []).append(i)
+    present = by_word.keys()
     sentence_words: dict[int, set[int]] = {}
     out = []
     for para in compiled.paraphrases:
-        group_pos = [sorted(i for w in g for i in by_word.get(w, ())) for g in para.groups]
-        if not all(group_pos):
+        if not all(present & g for g in para.groups):  # set intersection in C rules most out
             continue
+        group_pos = [sorted(i for w in present & g for i in by_word[w]) for g in para.groups]
         for anchor in group_pos[0]:
             si = lay.sent_index(anchor)
             a, b = lay.sents[si]

@@ -10,7 +10,7 @@ import numpy as np
 import spacy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START
+from spacy.attrs import IS_PUNCT, IS_SPACE, NORM, ORTH, SENT_START
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.tokens import Doc
@@ -191,8 +191,14 @@ def make_sentence_splitter(nlp: Language, name: str) -> SentenceSplitter:
 def build_nlp() -> Language:
     """Build a new pipeline (use get_nlp() for the shared one)."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("essaycoach_canonical")
+    canon = nlp.add_pipe("essaycoach_canonical")
     nlp.add_pipe("essaycoach_sentences")
+    # Contractions ("wasn't" -> "was" + "n't") carry a token-level NORM from the tokenizer's special
+    # cases, which hides the lexeme NORM we set: put canonical forms into those rules once, here.
+    nlp.tokenizer.rules = {
+        text: [{**tok, NORM: canon.base_form(str(tok[NORM]).lower())} if NORM in tok else tok for tok in toks]
+        for text, toks in nlp.tokenizer.rules.items()
+    }
     return nlp
 
 

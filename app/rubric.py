@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 MAX_RUBRIC_BYTES = 1_000_000
 
@@ -177,6 +178,15 @@ class Rubric(_Model):
     concepts: list[Concept] = Field(min_length=1)
     misconceptions: list[Misconception] = []
     skills: dict[SkillId, Skill] = {}
+
+    _digest: str = PrivateAttr(default="")
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of the rubric's content, so caches never confuse two edits of one version."""
+        if not self._digest:
+            self._digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        return self._digest
 
     @property
     def max_mark(self) -> int:

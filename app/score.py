@@ -46,7 +46,8 @@ def _flags(rubric: Rubric, det: Detection, coverage: float) -> list[Flag]:
     flags = []
     min_words = rubric.scoring.min_words
     if det.word_count < min_words:
-        flags.append(Flag("too_short", f"At {det.word_count} words this is too short to mark reliably: write at least {min_words} words."))
+        words = f"{det.word_count} word{'' if det.word_count == 1 else 's'}"
+        flags.append(Flag("too_short", f"At {words} this is too short to mark reliably: write at least {min_words} words."))
     focused = any(s.found for s in det.skills if s.id == "focus")
     if det.word_count >= min_words and coverage < rubric.scoring.off_topic_coverage and not focused:
         flags.append(Flag("off_topic", "This does not seem to answer the question: it uses almost none of the ideas the question is about."))
@@ -83,6 +84,10 @@ def score(rubric: Rubric, det: Detection) -> Score:
         ceiling = nxt.min_score if nxt else 1.0
         span = ceiling - chosen.min_score
         frac = 1.0 if span <= 0 else (composite - chosen.min_score) / span
+        if nxt is not None and composite >= nxt.min_score:
+            # Held back by a requirement (a skill, development) despite its score: a mid-band mark,
+            # so naming every term without explaining them does not earn the top of the band.
+            frac = 0.5
         mark = lo + round(max(0.0, min(1.0, frac)) * (hi - lo))
     missing = [s for s in (nxt.requires_skills if nxt else []) if s not in found_skills]
     return Score(coverage, development, skills, composite, mark, rubric.max_mark, rubric.min_mark, chosen.level, chosen.descriptor, elements, nxt, missing, flags)

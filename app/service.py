@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,18 +33,26 @@ class EssayTooLong(EssayError):
 
 @dataclass
 class Marker:
-    """A pipeline plus the rubrics compiled for it, so matchers are built once per rubric version."""
+    """A pipeline plus the rubrics compiled for it, so matchers are built once per rubric content.
+
+    Compiled rubrics are kept in a small LRU cache keyed by content, so a long-running server that
+    reloads rubrics neither recompiles them per request nor grows without bound.
+    """
 
     nlp: Language
-    _compiled: dict[tuple[str, int, int], tuple[Rubric, CompiledRubric]] = field(default_factory=dict)
+    max_rubrics: int = 32
+    _compiled: OrderedDict[str, CompiledRubric] = field(default_factory=OrderedDict)
 
     def compiled(self, rubric: Rubric) -> CompiledRubric:
-        key = (rubric.id, rubric.version, id(rubric))
+        key = rubric.digest
         entry = self._compiled.get(key)
         if entry is None:
-            entry = (rubric, compile_rubric(self.nlp, rubric))  # keep the rubric alive so id() stays unique
-            self._compiled[key] = entry
-        return entry[1]
+            entry = self._compiled[key] = compile_rubric(self.nlp, rubric)
+            while len(self._compiled) > self.max_rubrics:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(key)
+        return entry
 
 
 _default: Marker | None = None

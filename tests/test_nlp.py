@@ -58,6 +58,11 @@ def test_fuzzy_correction_leaves_real_words_alone(nlp, word):
     assert norms(nlp, word)[0] not in {"centralism", "nomenklatura", "factionalism", "sovnarkom", "politburo", "commissar"}
 
 
+@pytest.mark.parametrize("contracted, full", [("It wasn't fair", "It was not fair"), ("They weren't", "They were not"), ("He can't", "He can not")])
+def test_contractions_share_canonical_forms(nlp, contracted, full):
+    assert norms(nlp, contracted) == norms(nlp, full)
+
+
 def test_new_terms_apply_to_words_seen_before():
     nlp = build_nlp()
     assert norms(nlp, "photosynthesys") != ["photosynthesis"]
@@ -86,3 +91,22 @@ def test_line_breaks_end_sentences(nlp):
 def test_shared_pipeline_is_built_once():
     assert get_nlp() is get_nlp()
     assert get_nlp().pipe_names == ["essaycoach_canonical", "essaycoach_sentences"]
+
+
+def test_marker_compiles_each_rubric_content_once(tmp_path):
+    from pathlib import Path
+
+    from app.rubric import load_rubric
+    from app.service import Marker
+
+    mini = Path(__file__).parent / "data" / "rubrics" / "mini.yaml"
+    marker = Marker(build_nlp(), max_rubrics=2)
+    first = marker.compiled(load_rubric(mini))
+    assert marker.compiled(load_rubric(mini)) is first  # reloaded file, same content: cached
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(mini.read_text(encoding="utf-8").replace("Loyalists.", "Loyal officials."), encoding="utf-8")
+    assert marker.compiled(load_rubric(edited)) is not first  # same id and version, new content
+    other = tmp_path / "other.yaml"
+    other.write_text(mini.read_text(encoding="utf-8").replace("id: mini", "id: other"), encoding="utf-8")
+    marker.compiled(load_rubric(other))
+    assert len(marker._compiled) == 2  # bounded
