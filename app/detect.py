@@ -23,6 +23,8 @@ from .rubric import SKILL_IDS, Concept, Paraphrase, Patterns, Rubric
 
 # A sentence "develops" a concept only if it is not a bare list: at least this many words per concept named.
 WORDS_PER_CONCEPT_DEVELOPED = 6
+# A skill's evidence lists its first few instances (its count covers all): enough to show, cheap to send.
+MAX_SKILL_EVIDENCE = 10
 YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
 
 
@@ -308,6 +310,7 @@ class _Layout:
                 self.sents.append((a, b))
                 self.sent_words.append(words)
         self.starts = [a for a, _ in self.sents]
+        self._sentence_texts: dict[int, str] = {}
         self.word_count = int(words_before[-1])
         # token -> sentence, for the many lookups below (tokens between sentences map to the one before)
         if self.sents:
@@ -324,9 +327,12 @@ class _Layout:
         return int(self.tok_start[start]), int(self.tok_end[end - 1])
 
     def sentence_text(self, si: int) -> str:
-        a, b = self.sents[si]
-        s, e = self.chars(a, b)
-        return self.text[s:e].strip()
+        text = self._sentence_texts.get(si)
+        if text is None:
+            a, b = self.sents[si]
+            s, e = self.chars(a, b)
+            text = self._sentence_texts[si] = self.text[s:e].strip()
+        return text
 
     def evidence(self, spans: list[tuple[int, int]]) -> list[Evidence]:
         out: list[Evidence] = []
@@ -412,7 +418,7 @@ def detect(doc: Doc, compiled: CompiledRubric, text: str | None = None) -> Detec
             found = _focused(lay, spl, relevance, compiled.skill_min[sid])
         else:
             found = count >= compiled.skill_min[sid]
-        skills.append(SkillMatch(sid, found, count, lay.evidence(spl)))
+        skills.append(SkillMatch(sid, found, count, lay.evidence(spl[:MAX_SKILL_EVIDENCE])))
 
     scores = [concepts_in_sentence[i] * 2 + (2 if arguing[i] else 0) + min(sent_words[i], 40) / 40 for i in range(n_sents)]
     best = None

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from .rubric import Rubric
 from .service import EssayError, Marker, check_text, default_marker, mark_text
@@ -299,6 +298,8 @@ def quadratic_weighted_kappa(human: Sequence[int], machine: Sequence[int], label
     m = np.asarray(machine, dtype=int)
     if len(set(h.tolist()) | set(m.tolist())) < 2:
         return None  # expected disagreement is zero
+    from sklearn.metrics import cohen_kappa_score  # scikit-learn takes ~1 s to import: only when evaluating
+
     value = cohen_kappa_score(h, m, labels=list(labels) if labels is not None else None, weights="quadratic")
     return None if math.isnan(value) else float(value)
 
@@ -336,6 +337,8 @@ def pearson(human: Sequence[int], machine: Sequence[int]) -> float | None:
 def confusion(human: Sequence[int], machine: Sequence[int], labels: Sequence[int]) -> list[list[int]]:
     """Counts with human marks as rows and machine marks as columns, over every mark in `labels`."""
     _arrays(human, machine)
+    from sklearn.metrics import confusion_matrix
+
     return confusion_matrix(list(human), list(machine), labels=list(labels)).tolist()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from spacy.language import Language
 
 from . import __version__
-from .detect import CompiledRubric, Evidence, compile_rubric, detect
+from .detect import CompiledRubric, compile_rubric, detect
 from .feedback import build_feedback, concept_message
 from .nlp import get_nlp
 from .rubric import Rubric
@@ -101,12 +101,12 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
                 "weight": concepts[m.id].weight,
                 "why": concepts[m.id].why,
                 "message": concept_message(concepts[m.id], m.found, m.developed),
-                "evidence": _evidence(m.evidence),
+                "evidence": m.evidence,
             }
             for m in det.concepts
         ],
         "misconceptions": [
-            {"id": mid, "label": mis[mid].label, "message": mis[mid].correction, "evidence": _evidence(ev)}
+            {"id": mid, "label": mis[mid].label, "message": mis[mid].correction, "evidence": ev}
             for mid, ev in det.misconceptions.items()
         ],
         "skills": [
@@ -116,7 +116,7 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
                 "found": s.found,
                 "count": s.count,
                 "message": compiled.skill_feedback[s.id]["found" if s.found else "missing"],
-                "evidence": _evidence(s.evidence),
+                "evidence": s.evidence,
             }
             for s in det.skills
         ],
@@ -134,6 +134,3 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
         "engine": {"version": __version__},
     }
 
-
-def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
-    return [dict(e) for e in items]

@@ -84,6 +84,10 @@ def _mark_one(text: str, source: str, rubric: Rubric | None = None, marker: Mark
         return None, f"internal error while marking ({type(exc).__name__}: {exc})"
 
 
+def _mark_chunk(items: list[tuple[str, str]]) -> list[tuple[dict[str, Any] | None, str | None]]:
+    return [_mark_one(text, source) for text, source in items]
+
+
 def _mark_all(todo: list[Essay], rubric: Rubric, jobs: int, tick: Callable[[], Any]) -> None:
     """Sets each essay's result or error; results keep their essay, so the output order is the input order."""
     if jobs == 1 or len(todo) <= 1:
@@ -94,11 +98,15 @@ def _mark_all(todo: list[Essay], rubric: Rubric, jobs: int, tick: Callable[[], A
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_init_worker, initargs=(rubric,))
+    # Essays go to workers in chunks: one round trip per essay costs more than marking a short one.
+    size = max(1, min(32, len(todo) // (jobs * 8)))
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     try:
-        futures = {pool.submit(_mark_one, e.text or "", e.source): e for e in todo}
+        futures = {pool.submit(_mark_chunk, [(e.text or "", e.source) for e in chunk]): chunk for chunk in chunks}
         for future in as_completed(futures):
-            futures[future].result, futures[future].error = future.result()
-            tick()
+            for essay, (result, error) in zip(futures[future], future.result()):
+                essay.result, essay.error = result, error
+                tick()
     finally:  # on Ctrl-C, do not wait for the essays still queued
         pool.shutdown(wait=False, cancel_futures=True)
 
