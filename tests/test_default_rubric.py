@@ -313,6 +313,7 @@ MISCONCEPTION_CASES: dict[str, dict[str, list[str]]] = {
             "Democratic centralism actually worked from the bottom up.",
             "In reality ordinary members and local soviets still had a genuine say in policy.",
             "In practise, ordinary members decided policy and the leaders listened to them.",
+            "But in practice democratic centralism meant that decisions really came from ordinary members up to the leaders.",
         ],
         "correct": [
             "In theory decisions came up from ordinary members, but in practice they came from the top.",
