@@ -8,6 +8,7 @@ from . import __version__
 from .commands.evaluate import evaluate
 from .commands.mark import mark
 from .commands.rubric import rubric
+from .commands.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,3 +20,4 @@ def main() -> None:
 main.add_command(mark)
 main.add_command(rubric)
 main.add_command(evaluate)
+main.add_command(serve)

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Mapping, Protocol
 
 from spacy.language import Language
 
 from . import __version__
 from .detect import CompiledRubric, compile_rubric, detect
+from .essay import MAX_CHARS, MAX_WORDS, EmptyEssay, EssayError, EssayTooLong, check_text  # noqa: F401  (re-exported)
 from .feedback import build_feedback, concept_message
 from .nlp import get_nlp
 from .rubric import Rubric
 from .score import score
-
-MAX_WORDS = 20_000
-MAX_CHARS = 2_000_000
-
-
-class EssayError(ValueError):
-    """An essay the service will not mark; the message is shown to the user as it is."""
-
-
-class EmptyEssay(EssayError):
-    pass
-
-
-class EssayTooLong(EssayError):
-    pass
 
 
 @dataclass
@@ -65,18 +51,20 @@ def default_marker() -> Marker:
     return _default
 
 
-def check_text(text: str) -> None:
-    if not text or not text.strip():
-        raise EmptyEssay("The essay is empty: paste or upload some text.")
-    if len(text) > MAX_CHARS:
-        raise EssayTooLong(f"The essay is {len(text):,} characters long; the limit is {MAX_CHARS:,}.")
-    words = len(text.split())
-    if words > MAX_WORDS:
-        raise EssayTooLong(f"The essay has {words:,} words; the limit is {MAX_WORDS:,}.")
+class Calibration(Protocol):
+    """A teacher's calibrated model (app.calibrate.CalibrationModel): the rules' result in, a mark out."""
+
+    def calibrated_mark(self, result: Mapping[str, Any], text: str, rubric: Rubric) -> int: ...
 
 
-def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | None = None) -> dict[str, Any]:
-    """Mark one essay against a rubric and return the result object (see README: result format)."""
+def mark_text(
+    text: str, rubric: Rubric, *, source: str = "-", marker: Marker | None = None, calibration: Calibration | None = None
+) -> dict[str, Any]:
+    """Mark one essay against a rubric and return the result object (see README: result format).
+
+    With a `calibration` (a model the teacher adopted), `mark` is the calibrated mark; `rubric_mark`
+    always keeps the rules' mark and `mark_source` says which one `mark` is.
+    """
     check_text(text)
     marker = marker or default_marker()
     compiled = marker.compiled(rubric)
@@ -86,7 +74,7 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
     fb = build_feedback(compiled, det, sc)
     concepts = {c.id: c for c in rubric.concepts}
     mis = {m.id: m for m in rubric.misconceptions}
-    return {
+    result = {
         "source": source,
         "rubric": {"id": rubric.id, "version": rubric.version, "title": rubric.title},
         "question": rubric.questions[0],
@@ -127,10 +115,17 @@ def mark_text(text: str, rubric: Rubric, *, source: str = "-", marker: Marker | 
         "mark": sc.mark,
         "min_mark": sc.min_mark,
         "max_mark": sc.max_mark,
+        "rubric_mark": sc.mark,
+        "calibrated_mark": None,
+        "mark_source": "rubric",
         "level": sc.level,
         "level_descriptor": sc.level_descriptor,
         "flags": [asdict(f) for f in sc.flags],
         "feedback": asdict(fb),
         "engine": {"version": __version__},
     }
+    if calibration is not None:
+        calibrated = calibration.calibrated_mark(result, text, rubric)
+        result.update(mark=calibrated, calibrated_mark=calibrated, mark_source="calibrated")
+    return result
 
