@@ -7,8 +7,10 @@ import click
 from . import __version__
 from .commands.evaluate import evaluate
 from .commands.mark import mark
+from .commands.model import model
 from .commands.rubric import rubric
 from .commands.serve import serve
+from .commands.train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,3 +23,5 @@ main.add_command(mark)
 main.add_command(rubric)
 main.add_command(evaluate)
 main.add_command(serve)
+main.add_command(train)
+main.add_command(model)

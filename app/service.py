@@ -52,7 +52,7 @@ def default_marker() -> Marker:
 
 
 class Calibration(Protocol):
-    """A teacher's calibrated model (app.calibrate.CalibrationModel): the rules' result in, a mark out."""
+    """A teacher's calibrated model (app.calibrate_store.CalibrationModel): the rules' result in, a mark out."""
 
     def calibrated_mark(self, result: Mapping[str, Any], text: str, rubric: Rubric) -> int: ...
 

@@ -18,7 +18,7 @@ from .. import report
 from ..nlp import get_nlp
 from ..readers import EXTENSIONS, UnreadableEssay, display_name, find_essays, printable, read_essay, read_stream
 from ..rubric import Rubric, RubricError, RubricNotFound, load_rubric, resolve_rubric
-from ..service import EssayError, Marker, default_marker, mark_text
+from ..service import Calibration, EssayError, Marker, default_marker, mark_text
 
 EXIT_FAILED, EXIT_INVALID = 1, 2
 FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -63,21 +63,23 @@ def _collect(inputs: tuple[str, ...], out: Path | None) -> list[Essay]:
     return essays
 
 
-_worker: tuple[Marker, Rubric] | None = None  # each worker process builds the pipeline and compiles the rubric once
+_worker: tuple[Marker, Rubric, Calibration | None] | None = None  # each worker process builds the pipeline and compiles the rubric once
 
 
-def _init_worker(rubric: Rubric) -> None:
+def _init_worker(rubric: Rubric, calibration: Calibration | None = None) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
-    _worker = (Marker(get_nlp()), rubric)
+    _worker = (Marker(get_nlp()), rubric, calibration)
     _worker[0].compiled(rubric)  # once per worker, not per essay
 
 
-def _mark_one(text: str, source: str, rubric: Rubric | None = None, marker: Marker | None = None) -> tuple[dict[str, Any] | None, str | None]:
+def _mark_one(
+    text: str, source: str, rubric: Rubric | None = None, marker: Marker | None = None, calibration: Calibration | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
     if rubric is None:
-        marker, rubric = _worker  # type: ignore[misc]  # set by _init_worker
+        marker, rubric, calibration = _worker  # type: ignore[misc]  # set by _init_worker
     try:
-        return mark_text(text, rubric, source=source, marker=marker), None
+        return mark_text(text, rubric, source=source, marker=marker, calibration=calibration), None
     except EssayError as exc:
         return None, str(exc)
     except Exception as exc:  # an engine bug must not lose the rest of the batch
@@ -88,16 +90,16 @@ def _mark_chunk(items: list[tuple[str, str]]) -> list[tuple[dict[str, Any] | Non
     return [_mark_one(text, source) for text, source in items]
 
 
-def _mark_all(todo: list[Essay], rubric: Rubric, jobs: int, tick: Callable[[], Any]) -> None:
+def _mark_all(todo: list[Essay], rubric: Rubric, jobs: int, tick: Callable[[], Any], calibration: Calibration | None = None) -> None:
     """Sets each essay's result or error; results keep their essay, so the output order is the input order."""
     if jobs == 1 or len(todo) <= 1:
         marker = default_marker()
         for e in todo:
-            e.result, e.error = _mark_one(e.text or "", e.source, rubric, marker)
+            e.result, e.error = _mark_one(e.text or "", e.source, rubric, marker, calibration)
             tick()
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_init_worker, initargs=(rubric,))
+    pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_init_worker, initargs=(rubric, calibration))
     # Essays go to workers in chunks: one round trip per essay costs more than marking a short one.
     size = max(1, min(32, len(todo) // (jobs * 8)))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -109,6 +111,18 @@ def _mark_all(todo: list[Essay], rubric: Rubric, jobs: int, tick: Callable[[], A
                 tick()
     finally:  # on Ctrl-C, do not wait for the essays still queued
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _adopted(rubric: Rubric) -> Calibration | None:
+    """The teacher's adopted calibration for this rubric; a model that no longer fits is reported and not used."""
+    from ..calibrate import ModelError
+    from ..calibrate_store import adopted_calibration
+
+    try:
+        return adopted_calibration(rubric)
+    except ModelError as exc:
+        click.echo(f"essaycoach: warning: {printable(str(exc))}; showing the rubric's marks", err=True)
+        return None
 
 
 def _render(fmt: str, essays: list[Essay], rubric: Rubric, single: bool) -> str:
@@ -153,8 +167,11 @@ def _write(text: str, out: Path | None, encoding: str) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Essays marked in parallel; 0 = one per CPU.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on standard error  [default: when it is a terminal]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; errors are still reported.")
+@click.option("--rubric-marks", is_flag=True, help="Show the rubric's marks even when a calibrated model is adopted.")
 @click.argument("inputs", nargs=-1, required=True)
-def mark(rubric_name: str, fmt: str | None, out: Path | None, jobs: int, progress: bool | None, quiet: bool, inputs: tuple[str, ...]) -> None:
+def mark(
+    rubric_name: str, fmt: str | None, out: Path | None, jobs: int, progress: bool | None, quiet: bool, rubric_marks: bool, inputs: tuple[str, ...]
+) -> None:
     """Mark essays against a rubric.
 
     INPUTS are .txt, .md or .docx files, folders (searched recursively) or - for standard input.
@@ -175,6 +192,7 @@ def mark(rubric_name: str, fmt: str | None, out: Path | None, jobs: int, progres
         click.echo(f"essaycoach: error: the rubric {printable(exc.source)} is invalid ({len(exc.problems)} problem{'s' * (len(exc.problems) != 1)})", err=True)
         sys.exit(EXIT_INVALID)
 
+    calibration = None if rubric_marks else _adopted(rubric)
     essays = _collect(inputs, out)
     if not essays:
         click.echo(f"essaycoach: no essays found in {', '.join(display_name(n) for n in inputs)} (looking for {', '.join(EXTENSIONS)} files)", err=True)
@@ -190,7 +208,7 @@ def mark(rubric_name: str, fmt: str | None, out: Path | None, jobs: int, progres
     todo = [e for e in essays if e.text is not None]
     show = len(todo) > 1 and not quiet and (progress if progress is not None else sys.stderr.isatty())
     with click.progressbar(length=len(todo), label=f"Marking {len(todo)} essays", file=sys.stderr) if show else nullcontext() as bar:
-        _mark_all(todo, rubric, jobs or os.cpu_count() or 1, lambda: bar and bar.update(1))
+        _mark_all(todo, rubric, jobs or os.cpu_count() or 1, lambda: bar and bar.update(1), calibration)
     for e in todo:
         if e.error is not None:
             click.echo(f"essaycoach: skipped {e.label}: {printable(e.error)}", err=True)
