@@ -18,7 +18,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.schemas import validate_token_pattern
 from spacy.tokens import Doc
 
-from .nlp import canonicaliser
+from .nlp import canonicaliser, member
 from .rubric import SKILL_IDS, Concept, Paraphrase, Patterns, Rubric
 
 # A sentence "develops" a concept only if it is not a bare list: at least this many words per concept named.
@@ -459,7 +459,7 @@ def _token_matches(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[tup
     if not compiled.tokens or not lay.sents:
         return []
     arr = doc.to_array([LOWER, NORM])
-    hit = np.isin(arr[:, 0], compiled.token_anchors) | np.isin(arr[:, 1], compiled.token_anchors)
+    hit = member(arr[:, 0], compiled.token_anchors) | member(arr[:, 1], compiled.token_anchors)
     present: dict[int, set[int]] = {}  # sentence -> required words it holds
     for i in np.flatnonzero(hit).tolist():
         present.setdefault(lay.sent_index(i), set()).update((int(arr[i, 0]), int(arr[i, 1])))
@@ -498,7 +498,7 @@ def _paraphrase_hits(doc: Doc, compiled: CompiledRubric, lay: _Layout) -> list[t
     if not compiled.paraphrases or not lay.sents:
         return []
     norms = doc.to_array(NORM)
-    positions = np.flatnonzero(np.isin(norms, compiled.paraphrase_words))
+    positions = np.flatnonzero(member(norms, compiled.paraphrase_words))
     if not len(positions):
         return []
     by_word: dict[int, list[int]] = {}

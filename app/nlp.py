@@ -29,6 +29,15 @@ FUZZY_MIN_LENGTH = 7  # shorter words are too easily confused with real words
 FUZZY_TWO_EDITS_LENGTH = 11  # long words may differ by two edits
 
 
+def member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which values are in sorted_set: np.isin's job, several times faster for these small arrays."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    idx = np.searchsorted(sorted_set, values)
+    idx[idx == len(sorted_set)] = 0
+    return sorted_set[idx] == values
+
+
 def _edits_allowed(word: str) -> int:
     if len(word) >= FUZZY_TWO_EDITS_LENGTH:
         return 2
@@ -144,7 +153,7 @@ class SentenceSplitter:
     TERMINALS = (".", "!", "?", "...", "…", "?!", "!?", "!!", "??")
 
     def __init__(self, vocab: Vocab) -> None:
-        self._terminals = np.array([vocab.strings.add(t) for t in self.TERMINALS], dtype=np.uint64)
+        self._terminals = np.array(sorted(vocab.strings.add(t) for t in self.TERMINALS), dtype=np.uint64)
         self._newline_ws: dict[int, bool] = {}
         self._vocab = vocab
 
@@ -161,7 +170,7 @@ class SentenceSplitter:
                 starts[i] = -1
                 if i + 1 < n:
                     starts[i + 1] = 1
-        for i in np.flatnonzero(np.isin(orth, self._terminals)).tolist():
+        for i in np.flatnonzero(member(orth, self._terminals)).tolist():
             j = i + 1
             # closing quotes and brackets stay with the sentence they close
             while j < n and punct[j] and not space[j]:

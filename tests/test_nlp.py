@@ -110,3 +110,15 @@ def test_marker_compiles_each_rubric_content_once(tmp_path):
     other.write_text(mini.read_text(encoding="utf-8").replace("id: mini", "id: other"), encoding="utf-8")
     marker.compiled(load_rubric(other))
     assert len(marker._compiled) == 2  # bounded
+
+
+def test_member_matches_numpy_isin():
+    import numpy as np
+
+    from app.nlp import member
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**63, 500, dtype=np.uint64)
+    pool = np.unique(np.concatenate([values[::3], rng.integers(0, 2**63, 50, dtype=np.uint64)]))
+    assert (member(values, pool) == np.isin(values, pool)).all()
+    assert not member(values, np.array([], dtype=np.uint64)).any()
