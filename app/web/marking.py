@@ -30,10 +30,17 @@ class Marking:
         check_text(text)
 
     def mark(self, text: str, rubric: Rubric, source: str = "-") -> dict[str, Any]:
+        from ..calibrate import ModelError
+        from ..calibrate_store import adopted_calibration
         from ..service import default_marker, mark_text
 
         with self._lock:
-            return mark_text(text, rubric, source=source, marker=default_marker())
+            try:
+                calibration = adopted_calibration(rubric)
+            except ModelError as exc:  # an adopted model that no longer fits: show the rubric's marks
+                log.warning("calibration not used for %s: %s", rubric.id, exc)
+                calibration = None
+            return mark_text(text, rubric, source=source, marker=default_marker(), calibration=calibration)
 
     def warm(self, rubrics: Callable[[], Iterable[Rubric]]) -> None:
         """Build the pipeline and compile each rubric now, so the first student does not wait for it."""
