@@ -10,6 +10,7 @@ from .commands.mark import mark
 from .commands.model import model
 from .commands.rubric import rubric
 from .commands.serve import serve
+from .commands.teacher import create_teacher
 from .commands.train import train
 
 
@@ -23,5 +24,6 @@ main.add_command(mark)
 main.add_command(rubric)
 main.add_command(evaluate)
 main.add_command(serve)
+main.add_command(create_teacher)
 main.add_command(train)
 main.add_command(model)

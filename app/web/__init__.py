@@ -1,4 +1,4 @@
-"""The student web app and JSON API: create_app() builds a Flask app from the environment (flaskr-style)."""
+"""The web app (student pages, teacher workspace, JSON API): create_app() builds a Flask app from the environment."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from ..readers import MAX_BYTES
 from .marking import Marking
@@ -32,6 +32,7 @@ class Services:
 
     rubrics: RubricStore
     marking: Marking
+    worker: Any = None  # the BatchWorker marking uploaded classes in the background (None when not started)
 
 
 def services(app: Flask | None = None) -> Services:
@@ -77,6 +78,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         STUDENT_COOKIE_DAYS=400,
         WTF_CSRF_TIME_LIMIT=None,  # essays take longer than an hour to write; the token lives with the session
         JSON_SORT_KEYS=False,
+        TEACHER_SESSION_HOURS=int(os.environ.get("ESSAYCOACH_TEACHER_SESSION_HOURS", "12")),
+        # The background marker for uploaded classes; tests (TESTING) run queued essays themselves.
+        BATCH_WORKER=os.environ.get("ESSAYCOACH_BATCH_WORKER", "1") != "0",
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -89,6 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    app.before_request(_upload_limit)  # before CSRFProtect, which reads (and so limits) the form first
     csrf.init_app(app)
     folder = app.config["ESSAYCOACH_RUBRICS"]
     app.extensions["essaycoach"] = Services(RubricStore(Path(folder) if folder else None), Marking())
@@ -98,15 +103,42 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             _tune_sqlite(db.engine)
 
     from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .batch import bp as batch_bp
+    from .batches import BatchWorker
+    from .classroom import bp as classroom_bp
     from .student import bp as student_bp
+    from .teacher import bp as teacher_bp
+    from .teacher_exports import bp as teacher_exports_bp
+    from .teacher_rubrics import bp as teacher_rubrics_bp
 
     app.register_blueprint(student_bp)
+    app.register_blueprint(classroom_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(teacher_bp)
+    app.register_blueprint(teacher_rubrics_bp)
+    app.register_blueprint(batch_bp)
+    app.register_blueprint(teacher_exports_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # JSON API: no cookies are read, so there is nothing to forge
     errors.register(app)
     app.before_request(_start_timer)
     app.after_request(_security_headers)
+    if app.config["BATCH_WORKER"] and not app.config.get("TESTING"):
+        services(app).worker = BatchWorker(app)
+        services(app).worker.start()
     return app
+
+
+# Upload endpoints accept a whole class in one request; every other request keeps the 2 MB limit.
+UPLOAD_ENDPOINTS = {"batch.upload"}
+
+
+def _upload_limit() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        from .uploads import MAX_UPLOAD_BYTES
+
+        request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024
 
 
 def _start_timer() -> None:

@@ -64,10 +64,16 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def save_attempt(session: Session, student: Student, rubric_id: str, text: str, *, source: str = "typed", parent: Attempt | None = None) -> Attempt:
-    """Save the essay before marking, so a marking failure loses nothing."""
-    attempt = Attempt(student_id=student.id, rubric_id=rubric_id, text=text, source=source[:255], status="saved")
-    if parent is not None and parent.student_id == student.id and parent.rubric_id == rubric_id:
+def save_attempt(
+    session: Session, student: Student, rubric_id: str, text: str, *, source: str = "typed", parent: Attempt | None = None,
+    assignment_id: int | None = None, rubric_version_id: int | None = None,
+) -> Attempt:
+    """Save the essay before marking, so a marking failure loses nothing (for a class: its assignment and rubric version)."""
+    attempt = Attempt(
+        student_id=student.id, rubric_id=rubric_id, text=text, source=source[:255], status="saved",
+        assignment_id=assignment_id, rubric_version_id=rubric_version_id,
+    )
+    if parent is not None and parent.student_id == student.id and parent.rubric_id == rubric_id and parent.assignment_id == assignment_id:
         attempt.parent_id = parent.id
     session.add(attempt)
     session.commit()
@@ -99,17 +105,25 @@ def get_attempt(session: Session, student: Student | None, attempt_id: int) -> A
     return attempt
 
 
+def _stream(attempt: Attempt) -> Any:
+    """Drafts are numbered and compared within one stream: practice at a question, or one class assignment."""
+    if attempt.assignment_id is None:
+        return Attempt.assignment_id.is_(None)
+    return Attempt.assignment_id == attempt.assignment_id
+
+
 def attempts_for(session: Session, student: Student | None, rubric_id: str) -> list[Attempt]:
+    """Practice attempts at a question (class work is shown on its class page, under the teacher's settings)."""
     if student is None:
         return []
-    q = select(Attempt).where(Attempt.student_id == student.id, Attempt.rubric_id == rubric_id).order_by(Attempt.id)
-    return list(session.scalars(q))
+    q = select(Attempt).where(Attempt.student_id == student.id, Attempt.rubric_id == rubric_id, Attempt.assignment_id.is_(None))
+    return list(session.scalars(q.order_by(Attempt.id)))
 
 
 def draft_number(session: Session, attempt: Attempt) -> int:
-    """1 for a student's first attempt at a question, 2 for the next, ..."""
+    """1 for a student's first attempt at a question (or assignment), 2 for the next, ..."""
     q = select(func.count(Attempt.id)).where(
-        Attempt.student_id == attempt.student_id, Attempt.rubric_id == attempt.rubric_id, Attempt.id <= attempt.id
+        Attempt.student_id == attempt.student_id, Attempt.rubric_id == attempt.rubric_id, Attempt.id <= attempt.id, _stream(attempt)
     )
     return int(session.scalar(q) or 1)
 
@@ -122,7 +136,7 @@ def previous_attempt(session: Session, attempt: Attempt) -> Attempt | None:
             return parent
     q = (
         select(Attempt)
-        .where(Attempt.student_id == attempt.student_id, Attempt.rubric_id == attempt.rubric_id)
+        .where(Attempt.student_id == attempt.student_id, Attempt.rubric_id == attempt.rubric_id, _stream(attempt))
         .where(Attempt.id < attempt.id, Attempt.status == "marked")
         .order_by(Attempt.id.desc())
         .limit(1)
@@ -143,7 +157,7 @@ def questions_attempted(session: Session, student: Student | None) -> list[Quest
         return []
     q = (
         select(Attempt.rubric_id, func.count(Attempt.id), func.max(Attempt.id), func.max(Attempt.mark))
-        .where(Attempt.student_id == student.id)
+        .where(Attempt.student_id == student.id, Attempt.assignment_id.is_(None))
         .group_by(Attempt.rubric_id)
         .order_by(func.max(Attempt.id).desc())
     )

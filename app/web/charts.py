@@ -86,3 +86,55 @@ def coverage_meter(coverage: float, label: str = "Concept coverage") -> Markup:
         '<rect class="meter-fill" x="0" y="0" width="{pct}" height="8" rx="4"/>'
         "</svg>"
     ).format(label=label, pct=pct)
+
+
+# -- class view ------------------------------------------------------------------
+HW, HH = 760, 260
+H_LEFT, H_RIGHT, H_TOP, H_BOTTOM = 44, 16, 24, 48
+
+
+def _bins(low: int, high: int) -> list[tuple[int, int]]:
+    """One bar per mark up to 30 marks; wider, equal bins above that (at most 25 bars)."""
+    span = high - low + 1
+    width = 1 if span <= 30 else -(-span // 25)
+    bins = [(start, min(high, start + width - 1)) for start in range(low, high + 1, width)]
+    if len(bins) > 1 and bins[-1][1] - bins[-1][0] + 1 < width:  # a short last band joins the one before (95-100)
+        bins[-2:] = [(bins[-2][0], bins[-1][1])]
+    return bins
+
+
+def mark_distribution(marks: list[int], low: int, high: int) -> Markup:
+    """Bars: how many students got each mark (or mark band), with the count above each bar."""
+    bins = _bins(low, max(high, low))
+    counts = [sum(1 for m in marks if a <= m <= b) for a, b in bins]
+    top = max(counts, default=0)
+    step = _mark_step(max(top, 1))
+    ceiling = step * -(-max(top, 1) // step)
+    inner_w, inner_h = HW - H_LEFT - H_RIGHT, HH - H_TOP - H_BOTTOM
+    slot = inner_w / len(bins)
+    bar = max(2.0, slot * 0.72)
+    label_every = 1 if len(bins) <= 26 else 2
+    desc = "; ".join(f"{a if a == b else f'{a}-{b}'}: {c}" for (a, b), c in zip(bins, counts) if c)
+    parts = [
+        f'<svg class="chart histogram" viewBox="0 0 {HW} {HH}" role="img" aria-labelledby="hist-title hist-desc" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="hist-title">How many students got each mark</title>',
+        f'<desc id="hist-desc">{Markup.escape(desc or "No marks yet")}</desc>',
+    ]
+    for k in range(ceiling // step + 1):
+        y = H_TOP + inner_h * (1 - k * step / ceiling)
+        parts.append(f'<line class="grid" x1="{H_LEFT}" x2="{HW - H_RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"/>')
+        parts.append(f'<text class="axis" x="{H_LEFT - 8}" y="{_fmt(y + 4)}" text-anchor="end">{k * step}</text>')
+    for i, ((a, b), c) in enumerate(zip(bins, counts)):
+        x = H_LEFT + slot * i + (slot - bar) / 2
+        h = inner_h * c / ceiling
+        y = H_TOP + inner_h - h
+        label = str(a) if a == b else f"{a}–{b}"
+        if c:
+            parts.append(f'<rect class="bar" x="{_fmt(x)}" y="{_fmt(y)}" width="{_fmt(bar)}" height="{_fmt(h)}" rx="3"><title>{label}: {c} student{"s" if c != 1 else ""}</title></rect>')
+            parts.append(f'<text class="value" x="{_fmt(x + bar / 2)}" y="{_fmt(y - 5)}" text-anchor="middle">{c}</text>')
+        if i % label_every == 0:
+            parts.append(f'<text class="axis" x="{_fmt(x + bar / 2)}" y="{HH - H_BOTTOM + 18}" text-anchor="middle">{label}</text>')
+    parts.append(f'<text class="axis-title" x="{_fmt(H_LEFT + inner_w / 2)}" y="{HH - 8}" text-anchor="middle">Mark</text>')
+    parts.append(f'<text class="axis-title" x="4" y="{H_TOP - 8}">Students</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -11,8 +11,21 @@ from werkzeug.exceptions import HTTPException
 from ..essay import EmptyEssay, EssayError, EssayTooLong
 from ..readers import UnreadableEssay
 from ..rubric import RubricError
+from .accounts import AccountError, InvalidLogin, TooManyAttempts
+from .assignments import (
+    AssignmentClosed,
+    AssignmentNotFound,
+    InvalidAssignment,
+    InvalidCode,
+    MemberNotFound,
+)
 from .attempts import AttemptNotFound, StudentNotFound
+from .batches import JobNotFound
+from .models import ImmutableRow
+from .overrides import InvalidOverride
+from .rubric_store import RubricIdTaken
 from .rubrics import UnknownRubric
+from .uploads import UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +59,20 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     UnknownRubric: (404, "unknown_rubric"),
     AttemptNotFound: (404, "not_found"),
     StudentNotFound: (404, "not_found"),
+    # teacher workspace
+    InvalidLogin: (401, "invalid_login"),
+    TooManyAttempts: (429, "too_many_attempts"),
+    AccountError: (400, "invalid_account"),
+    AssignmentNotFound: (404, "not_found"),
+    MemberNotFound: (404, "not_found"),
+    JobNotFound: (404, "not_found"),
+    InvalidCode: (404, "unknown_class_code"),
+    AssignmentClosed: (403, "assignment_closed"),
+    InvalidAssignment: (400, "invalid_request"),
+    InvalidOverride: (400, "invalid_request"),
+    UploadRefused: (400, "upload_refused"),
+    RubricIdTaken: (409, "rubric_id_taken"),
+    ImmutableRow: (409, "immutable"),
 }
 
 HTTP_MESSAGES = {
@@ -53,13 +80,16 @@ HTTP_MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
     413: "That is too big to mark: an essay may be at most 2 MB and 20,000 words. Your draft is still kept in this browser.",
+    429: "Too many requests: wait a few minutes and try again.",
     500: "Something went wrong on our side. Your essay is saved: try again in a moment.",
 }
-HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+UPLOAD_TOO_LARGE = "That upload is too big: a class upload may be at most 32 MB. Split it into smaller zips."
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The JSON API, and the teacher pages' small JSON endpoints (job progress, "Try it")."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
@@ -100,6 +130,8 @@ def _http(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
         return exc
     code = HTTP_CODES.get(status) or (exc.name or "error").lower().replace(" ", "_")
     message = HTTP_MESSAGES.get(status) or exc.description or exc.name
+    if status == 413 and request.path.startswith("/teacher/"):
+        message = UPLOAD_TOO_LARGE
     return error_response(status, code, message)
 
 

@@ -69,11 +69,12 @@ def _tip(active: list[Span], tip_id: str) -> Markup:
     for s in sorted(active, key=lambda s: (s.kind != "misconception", s.number)):
         head = "Check this fact" if s.kind == "misconception" else f"Concept {s.number}"
         state, lead = STATES[s.state]
+        note = Markup(" {} {}").format(lead, s.note) if s.note else ""  # no note: the teacher hid the hints
         items.append(
             Markup(
                 '<span class="tip-item"><strong>{}: {}</strong><span class="tip-match">Matched “{}”</span>'
-                '<span class="tip-state {}">{}</span> {} {}</span>'
-            ).format(head, s.label, s.matched, s.state, state, lead, s.note)
+                '<span class="tip-state {}">{}</span>{}</span>'
+            ).format(head, s.label, s.matched, s.state, state, note)
         )
     return Markup('<span class="tip" role="tooltip" id="{}">{}</span>').format(tip_id, Markup("").join(items))
 

@@ -133,8 +133,10 @@ def submit(rubric_id: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/attempts/<int:attempt_id>")
-def attempt(attempt_id: int) -> tuple[str, int]:
+def attempt(attempt_id: int) -> tuple[str, int] | Response:
     item = get_attempt(db.session, current_student(), attempt_id)
+    if item.assignment_id is not None:  # written for a class: its page applies the teacher's settings
+        return redirect(url_for("classroom.attempt", attempt_id=item.id), 303)
     number = draft_number(db.session, item)
     clear = get_flashed_messages(category_filter=["clear-draft"])
     if not item.marked:
@@ -156,6 +158,8 @@ def attempt(attempt_id: int) -> tuple[str, int]:
 @bp.post("/attempts/<int:attempt_id>/mark")
 def retry(attempt_id: int) -> Response:
     item = get_attempt(db.session, current_student(), attempt_id)
+    if item.assignment_id is not None:
+        return redirect(url_for("classroom.retry", attempt_id=item.id), 307)
     if not item.marked:
         mark_attempt(db.session, item, services().rubrics.get(item.rubric_id), services().marking.mark)
     return redirect(url_for("student.attempt", attempt_id=item.id), 303)

@@ -46,25 +46,33 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, rubrics_dir: Path) -> Iterator[str]:
-    """The app on waitress on 127.0.0.1 and a free port, in a background thread."""
+def e2e_app(tmp_path_factory: pytest.TempPathFactory, rubrics_dir: Path) -> Iterator[Any]:
+    """The app as `essaycoach serve` runs it (not TESTING: the batch worker runs), on a migrated database."""
     _require_browser()
-    from waitress.server import create_server
-
     app = make_app(tmp_path_factory.mktemp("e2e") / "e2e.sqlite", rubrics_dir, TESTING=False)
     upgrade_db(app)
     with app.app_context():
         store = services().rubrics
     services(app).marking.warm(lambda: [r for _, r in store.all()])
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
+    yield app
+    if services(app).worker is not None:
+        services(app).worker.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(e2e_app: Any) -> Iterator[str]:
+    """The app on waitress on 127.0.0.1 and a free port, in a background thread."""
+    from waitress.server import create_server
+
+    srv = create_server(e2e_app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=srv.run, name="e2e-waitress", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.effective_port}"
     srv.task_dispatcher.shutdown()
     srv.close()
     thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
