@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
 from ..evaluate import DataError, build_report, format_report, mark_essays, parse_where, read_dataset
-from ..rubric import RubricError, RubricNotFound, load_rubric, resolve_rubric
+from . import fail as _fail
+from . import load_rubric_or_exit
 
-EXIT_INVALID = 2
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_INVALID)
 
 
 @click.command()
@@ -51,13 +45,7 @@ def evaluate(
     Pearson r, the confusion matrix and the most mis-scored essays. Optional 0/1 columns named
     concept:<id> give precision, recall and F1 for each concept. Exit code 2 on unusable input.
     """
-    try:
-        rubric = load_rubric(resolve_rubric(rubric_name))
-    except RubricNotFound as exc:
-        _fail(str(exc))
-    except RubricError as exc:
-        click.echo(exc.format(), err=True)
-        _fail(f"{exc.source}: the rubric is not valid")
+    rubric = load_rubric_or_exit(rubric_name)
     try:
         dataset = read_dataset(
             data,

@@ -17,10 +17,11 @@ import click
 from .. import report
 from ..nlp import get_nlp
 from ..readers import EXTENSIONS, UnreadableEssay, display_name, find_essays, printable, read_essay, read_stream
-from ..rubric import Rubric, RubricError, RubricNotFound, load_rubric, resolve_rubric
+from ..rubric import Rubric
 from ..service import Calibration, EssayError, Marker, default_marker, mark_text
+from . import load_rubric_or_exit
 
-EXIT_FAILED, EXIT_INVALID = 1, 2
+EXIT_FAILED = 1
 FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -182,15 +183,7 @@ def mark(
     if out is not None and not out.parent.is_dir():
         raise click.BadParameter(f"folder {display_name(out.parent)} does not exist", param_hint="--out")
     fmt = fmt or FORMAT_BY_SUFFIX.get(out.suffix.lower() if out else "", "text")
-    try:
-        rubric = load_rubric(resolve_rubric(rubric_name))
-    except RubricNotFound as exc:
-        click.echo(f"essaycoach: error: {printable(str(exc))}", err=True)
-        sys.exit(EXIT_INVALID)
-    except RubricError as exc:
-        click.echo(exc.format(), err=True)
-        click.echo(f"essaycoach: error: the rubric {printable(exc.source)} is invalid ({len(exc.problems)} problem{'s' * (len(exc.problems) != 1)})", err=True)
-        sys.exit(EXIT_INVALID)
+    rubric = load_rubric_or_exit(rubric_name)
 
     calibration = None if rubric_marks else _adopted(rubric)
     essays = _collect(inputs, out)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
@@ -13,27 +11,20 @@ from ..calibrate import ModelError
 from ..calibrate_store import CalibrationModel, ModelMismatch, NotAdoptable, adopt, drop, load, model_path
 from ..evaluate import _num
 from ..rubric import Rubric, RubricError, RubricNotFound, load_rubric, resolve_rubric
+from . import fail as _fail
+from . import load_rubric_or_exit
 
-EXIT_REFUSED, EXIT_INVALID = 1, 2
+EXIT_REFUSED = 1
 _DIR = click.option("--models-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help="Models folder [default: $ESSAYCOACH_MODELS or models/].")
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
 def _rubric(name: str, required: bool = True) -> Rubric | None:
+    if required:
+        return load_rubric_or_exit(name)
     try:
         return load_rubric(resolve_rubric(name))
-    except RubricNotFound as exc:
-        if required:
-            _fail(str(exc))
-    except RubricError as exc:
-        if required:
-            click.echo(exc.format(), err=True)
-            _fail(f"{exc.source}: the rubric is not valid")
-    return None
+    except (RubricNotFound, RubricError):
+        return None
 
 
 @click.group()

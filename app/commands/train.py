@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
@@ -13,14 +12,10 @@ from ..calibrate import ModelError
 from ..calibrate_report import BOOTSTRAP, format_report
 from ..calibrate_store import NotAdoptable, adopt, load, models_dir, save
 from ..evaluate import DataError, parse_where, read_dataset
-from ..rubric import RubricError, RubricNotFound, load_rubric, resolve_rubric
+from . import load_rubric_or_exit
+from . import fail as _fail
 
-EXIT_NOT_ADOPTED, EXIT_INVALID = 1, 2
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+EXIT_NOT_ADOPTED = 1
 
 
 @click.command()
@@ -46,13 +41,7 @@ def train(
     matrix, with intervals) beside the rubric-only mark, says whether calibration helps, and saves the
     model and its model card. Exit code 2 on unusable input; 1 when --adopt was refused.
     """
-    try:
-        rubric = load_rubric(resolve_rubric(rubric_name))
-    except RubricNotFound as exc:
-        _fail(str(exc))
-    except RubricError as exc:
-        click.echo(exc.format(), err=True)
-        _fail(f"{exc.source}: the rubric is not valid")
+    rubric = load_rubric_or_exit(rubric_name)
     from ..calibrate_train import train as train_model  # imports scikit-learn: only for this command
 
     try:
