@@ -109,6 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .classroom import bp as classroom_bp
     from .student import bp as student_bp
     from .teacher import bp as teacher_bp
+    from .teacher_calibration import bp as teacher_calibration_bp
     from .teacher_exports import bp as teacher_exports_bp
     from .teacher_rubrics import bp as teacher_rubrics_bp
 
@@ -119,6 +120,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(teacher_rubrics_bp)
     app.register_blueprint(batch_bp)
     app.register_blueprint(teacher_exports_bp)
+    app.register_blueprint(teacher_calibration_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # JSON API: no cookies are read, so there is nothing to forge
     errors.register(app)

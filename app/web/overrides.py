@@ -79,6 +79,8 @@ class TeacherMark:
     result: dict[str, Any] | None  # the engine's result for this text and version (features without re-marking)
     comment: str
     teacher_id: int
+    attempt_id: int | None = None  # where the essay lives in the workspace (links to its feedback page)
+    assignment_id: int | None = None
 
 
 def teacher_marks(session: Session, rubric_id: str, *, version: int | None = None, teacher: Teacher | None = None) -> list[TeacherMark]:
@@ -97,6 +99,6 @@ def teacher_marks(session: Session, rubric_id: str, *, version: int | None = Non
     if teacher is not None:
         q = q.where(Assignment.teacher_id == teacher.id)
     return [
-        TeacherMark(a.text, o.mark, a.mark, rubric_id, v.version, v.id, a.result, o.comment, o.teacher_id)
+        TeacherMark(a.text, o.mark, a.mark, rubric_id, v.version, v.id, a.result, o.comment, o.teacher_id, a.id, a.assignment_id)
         for o, a, v in session.execute(q)
     ]
