@@ -105,6 +105,16 @@ def get_attempt(session: Session, student: Student | None, attempt_id: int) -> A
     return attempt
 
 
+def own_attempt(session: Session, student: Student | None, raw: str | None) -> Attempt | None:
+    """The student's attempt whose id is `raw` (a form or query value), or None for anything else."""
+    if not raw or not raw.isdigit():
+        return None
+    try:
+        return get_attempt(session, student, int(raw))
+    except AttemptNotFound:
+        return None
+
+
 def _stream(attempt: Attempt) -> Any:
     """Drafts are numbered and compared within one stream: practice at a question, or one class assignment."""
     if attempt.assignment_id is None:

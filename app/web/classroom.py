@@ -39,6 +39,7 @@ from .attempts import (
     get_attempt,
     mark_attempt,
     normalise_text,
+    own_attempt,
     previous_attempt,
     save_attempt,
 )
@@ -118,13 +119,8 @@ def _membership(code: str) -> tuple[Assignment, Member | None]:
 
 
 def _parent(a: Assignment, raw: str | None) -> Attempt | None:
-    if not raw or not raw.isdigit():
-        return None
-    try:
-        attempt = get_attempt(db.session, current_student(), int(raw))
-    except AttemptNotFound:
-        return None
-    return attempt if attempt.assignment_id == a.id else None
+    attempt = own_attempt(db.session, current_student(), raw)
+    return attempt if attempt is not None and attempt.assignment_id == a.id else None
 
 
 def _write_page(a: Assignment, member: Member, *, text: str = "", parent: Attempt | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:

@@ -13,7 +13,6 @@ from ..readers import MAX_BYTES, UnreadableEssay, display_name, read_bytes
 from ..rubric import Rubric
 from . import services
 from .attempts import (
-    AttemptNotFound,
     StudentNotFound,
     attempts_for,
     diff_results,
@@ -22,6 +21,7 @@ from .attempts import (
     get_attempt,
     mark_attempt,
     normalise_text,
+    own_attempt,
     previous_attempt,
     questions_attempted,
     save_attempt,
@@ -82,13 +82,8 @@ def _write_page(rubric_id: str, rubric: Rubric, *, text: str = "", parent: Attem
 
 def _parent(rubric_id: str, raw: str | None) -> Attempt | None:
     """The attempt being revised, if it is this student's and for this question; otherwise none."""
-    if not raw or not raw.isdigit():
-        return None
-    try:
-        attempt = get_attempt(db.session, current_student(), int(raw))
-    except AttemptNotFound:
-        return None
-    return attempt if attempt.rubric_id == rubric_id else None
+    attempt = own_attempt(db.session, current_student(), raw)
+    return attempt if attempt is not None and attempt.rubric_id == rubric_id else None
 
 
 @bp.get("/write/<rubric_id>")
