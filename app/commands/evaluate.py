@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from ..evaluate import DataError, build_report, format_report, mark_essays, parse_where, read_dataset
 from . import fail as _fail
-from . import load_rubric_or_exit
+from . import load_rubric_or_exit, marked_data_options, with_progress
 
 
 
 @click.command()
-@click.option("--rubric", "-r", "rubric_name", required=True, metavar="RUBRIC", help="Rubric id or path to a rubric YAML file.")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--text-col", metavar="COL", help="Column with the essay text [default: first of text, essay, EssayText, answer].")
-@click.option("--score-col", metavar="COL", help="Column with the human mark [default: first of mark, score, Score, human_mark].")
-@click.option("--id-col", metavar="COL", help="Column with the essay id [default: id/Id, else the row number].")
-@click.option("--where", "where", multiple=True, metavar="COL=VALUE", help="Keep only rows where COL equals VALUE; repeatable (same column: any value; different columns: all).")
+@marked_data_options("human")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Evaluate only the first N essays (after --where).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help="Write the report to FILE instead of standard output.")
@@ -57,11 +51,7 @@ def evaluate(
             where=parse_where(where),
             limit=limit,
         )
-        if sys.stderr.isatty():
-            with click.progressbar(length=len(dataset.essays), label="Marking", file=sys.stderr) as bar:
-                predictions = mark_essays(dataset.essays, rubric, jobs=jobs, progress=bar.update)
-        else:
-            predictions = mark_essays(dataset.essays, rubric, jobs=jobs)
+        predictions = with_progress(len(dataset.essays), lambda progress: mark_essays(dataset.essays, rubric, jobs=jobs, progress=progress))
         report = build_report(dataset, predictions, rubric, top=top)
     except DataError as exc:
         _fail(str(exc))

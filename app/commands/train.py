@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -12,19 +11,14 @@ from ..calibrate import ModelError
 from ..calibrate_report import BOOTSTRAP, format_report
 from ..calibrate_store import NotAdoptable, adopt, load, models_dir, save
 from ..evaluate import DataError, parse_where, read_dataset
-from . import load_rubric_or_exit
+from . import load_rubric_or_exit, marked_data_options, with_progress
 from . import fail as _fail
 
 EXIT_NOT_ADOPTED = 1
 
 
 @click.command()
-@click.option("--rubric", "-r", "rubric_name", required=True, metavar="RUBRIC", help="Rubric id or path to a rubric YAML file.")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--text-col", metavar="COL", help="Column with the essay text [default: first of text, essay, EssayText, answer].")
-@click.option("--score-col", metavar="COL", help="Column with the teacher's mark [default: first of mark, score, Score, human_mark].")
-@click.option("--id-col", metavar="COL", help="Column with the essay id [default: id/Id, else the row number].")
-@click.option("--where", "where", multiple=True, metavar="COL=VALUE", help="Keep only rows where COL equals VALUE; repeatable.")
+@marked_data_options("teacher's")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, metavar="K", help="Cross-validation folds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the folds and the bootstrap.")
 @click.option("--adopt", "do_adopt", is_flag=True, help="Adopt the model for marking if it beats the rubric-only mark.")
@@ -49,11 +43,10 @@ def train(
             data, scale=(rubric.min_mark, rubric.max_mark), concept_ids=[c.id for c in rubric.concepts],
             text_col=text_col, score_col=score_col, id_col=id_col, where=parse_where(where),
         )
-        if sys.stderr.isatty():
-            with click.progressbar(length=len(dataset.essays), label="Marking", file=sys.stderr) as bar:
-                training = train_model(dataset, rubric, folds=folds, seed=seed, resamples=BOOTSTRAP, top=top, progress=bar.update)
-        else:
-            training = train_model(dataset, rubric, folds=folds, seed=seed, resamples=BOOTSTRAP, top=top)
+        training = with_progress(
+            len(dataset.essays),
+            lambda progress: train_model(dataset, rubric, folds=folds, seed=seed, resamples=BOOTSTRAP, top=top, progress=progress),
+        )
     except DataError as exc:
         _fail(str(exc))
     base = out_dir or models_dir()
