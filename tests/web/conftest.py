@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from app.web import create_app, upgrade_db
 from app.web.extensions import db
 
+from .classset import class_zip
 from .support import ROOT, RUBRIC
+from .teacher_support import create_assignment, job_id, mark_all, teacher_client, upload
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +76,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def marked(app: Flask) -> tuple[FlaskClient, int]:
+    """A teacher with a class of 30 uploaded and marked with the default rubric file: (client, assignment id)."""
+    t = teacher_client(app)
+    aid = create_assignment(t, title="10B: centralisation")
+    job_id(upload(t, aid, class_zip(), "10B essays.zip"))
+    assert mark_all(app) == 30
+    return t, aid

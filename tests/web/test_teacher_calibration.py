@@ -12,15 +12,10 @@ from app.web.extensions import db
 from app.web.models import Attempt, Teacher
 from app.web.overrides import save_override
 
-from .classset import class_zip
 from .support import RUBRIC
 from .teacher_support import (
-    create_assignment,
-    job_id,
-    mark_all,
     post,
     teacher_client,
-    upload,
 )
 
 PAGE = f"/teacher/calibration/{RUBRIC}"
@@ -31,16 +26,6 @@ def models(tmp_path, monkeypatch):
     folder = tmp_path / "models"
     monkeypatch.setenv("ESSAYCOACH_MODELS", str(folder))
     return folder
-
-
-@pytest.fixture
-def marked(app):
-    """A teacher with a class of 30 uploaded and marked with the rubric file: (client, assignment id)."""
-    t = teacher_client(app)
-    aid = create_assignment(t, title="10B: centralisation")
-    job_id(upload(t, aid, class_zip(), "10B essays.zip"))
-    assert mark_all(app) == 30
-    return t, aid
 
 
 def override(app, aid: int, count: int, teacher_mark=lambda engine: engine) -> list[int]:

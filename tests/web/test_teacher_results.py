@@ -9,13 +9,12 @@ import json
 import re
 import zipfile
 
-import pytest
 
 from app.web.extensions import db
 from app.web.models import Attempt, Member
 from app.web.overrides import teacher_marks
 
-from .classset import COPIED, COPIER, class_essays, class_zip
+from .classset import COPIED, COPIER, class_essays
 from .support import RUBRIC
 from .teacher_support import (
     create_assignment,
@@ -25,16 +24,6 @@ from .teacher_support import (
     teacher_client,
     upload,
 )
-
-
-@pytest.fixture
-def marked(app):
-    """A teacher with a class of 30 uploaded and marked: (client, assignment id)."""
-    t = teacher_client(app)
-    aid = create_assignment(t, title="10B: centralisation")
-    job_id(upload(t, aid, class_zip(), "10B essays.zip"))
-    assert mark_all(app) == 30
-    return t, aid
 
 
 def member_id(app, name: str) -> int:
